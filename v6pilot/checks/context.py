@@ -1,0 +1,119 @@
+"""What a check gets to work with: the target, the scan options, and memoised shared work.
+
+Work several checks need (a host's addresses, the homepage fetched over one family) is done
+once per target with `TargetContext.once`, and work that is the same for many targets (a
+zone's name servers, whether a host answers over IPv6) once per scan with `ScanShared.once`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from v6pilot.checks.registry import REGISTRY
+from v6pilot.checks.result import CheckResult, Status
+from v6pilot.errors import V6PilotError
+from v6pilot.net.network import Network
+
+T = TypeVar("T")
+
+DEFAULT_SEC_PORTS = (21, 22, 23, 25, 53, 80, 110, 143, 443, 445, 3306, 3389, 5432, 6379, 8080, 8443)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to scan: what the user wrote, its ASCII host name and the URL to start from."""
+
+    raw: str
+    host: str
+    url: str
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything that shapes a scan except its targets; each cap is a per-target limit."""
+
+    profile: str = "standard"
+    timeout: float = 5.0
+    target_deadline: float = 120.0
+    allow_private: bool = False
+    max_body: int = 2 * 1024 * 1024
+    max_redirects: int = 10
+    max_links_l2: int = 50
+    max_links_l3: int = 100
+    max_subresources: int = 100
+    success_probes: int = 10
+    sec_ports: tuple[int, ...] = DEFAULT_SEC_PORTS
+
+
+class Memo:
+    """Runs each keyed coroutine once and hands every caller the same result (or exception)."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._tasks[key] = task
+        result: T = await asyncio.shield(task)
+        return result
+
+    def cancel(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+
+
+@dataclass
+class ScanShared:
+    """Per-scan state: the network and caches shared by all targets of the scan."""
+
+    net: Network
+    options: ScanOptions
+    memo: Memo = field(default_factory=Memo)
+
+    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
+        return await self.memo.once(key, factory)
+
+
+@dataclass
+class TargetContext:
+    """The input of every check: one target plus the scan's shared state."""
+
+    target: Target
+    shared: ScanShared
+    memo: Memo = field(default_factory=Memo)
+
+    @property
+    def net(self) -> Network:
+        return self.shared.net
+
+    @property
+    def options(self) -> ScanOptions:
+        return self.shared.options
+
+    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
+        return await self.memo.once(key, factory)
+
+    async def result(self, check_id: str) -> CheckResult:
+        """Another check's result for this target, run once however many checks ask."""
+        return await self.once(("check", check_id), lambda: _guarded(check_id, self))
+
+
+async def _guarded(check_id: str, ctx: TargetContext) -> CheckResult:
+    """Run a check so that any failure becomes an `error` result instead of stopping the scan."""
+    try:
+        return await REGISTRY[check_id].fn(ctx)
+    except V6PilotError as exc:
+        return CheckResult.make(Status.ERROR, "check.error", check=check_id, error=str(exc))
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        return CheckResult.make(Status.ERROR, "check.crashed", check=check_id, error=detail)
