@@ -222,7 +222,7 @@ def _endpoint(spec: dict[str, Any] | None, address: str) -> Endpoint | None:
     unknown = set(spec) - known
     if unknown:
         raise LabError(f"unknown endpoint field(s) {sorted(unknown)} at {address}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
     return Endpoint(address=address, **values)
 
 
