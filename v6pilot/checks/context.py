@@ -110,8 +110,13 @@ class TargetContext:
 
 async def _guarded(check_id: str, ctx: TargetContext) -> CheckResult:
     """Run a check so that any failure becomes an `error` result instead of stopping the scan."""
+    check = REGISTRY[check_id]
+    missing = sorted(check.needs - ctx.net.routes())
+    if missing:
+        families = ", ".join(f"IPv{f}" for f in missing)
+        return CheckResult.make(Status.ERROR, "check.no_route", check=check_id, families=families)
     try:
-        return await REGISTRY[check_id].fn(ctx)
+        return await check.fn(ctx)
     except V6PilotError as exc:
         return CheckResult.make(Status.ERROR, "check.error", check=check_id, error=str(exc))
     except Exception as exc:

@@ -139,7 +139,7 @@ def _soa_problem(response: dns.message.Message, zone: str) -> str | None:
     return None
 
 
-@register("dns.ns_reach_v6", profile="quick")
+@register("dns.ns_reach_v6", profile="quick", needs=(6,))
 async def ns_reach_v6(ctx: TargetContext) -> CheckResult:
     """Every IPv6 address of every name server of the zone answers its SOA authoritatively."""
     host = ctx.target.host
@@ -189,7 +189,7 @@ async def chain_v6(ctx: TargetContext, host: str) -> IterativeResult:
     )
 
 
-@register("dns.chain_v6", profile="standard", indicator=4)
+@register("dns.chain_v6", profile="standard", indicator=4, needs=(6,))
 async def chain(ctx: TargetContext) -> CheckResult:
     """The host's AAAA (and every CNAME target's) is reachable from the root over IPv6 alone."""
     host = ctx.target.host

@@ -31,7 +31,7 @@ async def smtp_over(ctx: TargetContext, address: str) -> str | None:
     return await ctx.shared.once(("smtp-over", address), ask)
 
 
-@register("mail.smtp_v6", profile="standard")
+@register("mail.smtp_v6", profile="standard", needs=(6,))
 async def smtp_v6(ctx: TargetContext) -> CheckResult:
     """Every IPv6 address of every MX host greets with 220 and answers EHLO with 250."""
     domain = registrable_domain(ctx.target.host)

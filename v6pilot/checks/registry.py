@@ -25,13 +25,15 @@ class Check:
     profile: str
     fn: CheckFn
     indicator: int | None = None
+    needs: frozenset[int] = frozenset()
+    """IP versions the scanner must be able to reach for the check to mean anything."""
 
 
 REGISTRY: dict[str, Check] = {}
 
 
 def register(
-    check_id: str, *, profile: str, indicator: int | None = None
+    check_id: str, *, profile: str, indicator: int | None = None, needs: tuple[int, ...] = ()
 ) -> Callable[[CheckFn], CheckFn]:
     """Decorator adding an async check function to the registry under a stable id."""
     if profile not in PROFILES:
@@ -40,7 +42,7 @@ def register(
     def add(fn: CheckFn) -> CheckFn:
         if check_id in REGISTRY:
             raise ValueError(f"check {check_id} registered twice")
-        REGISTRY[check_id] = Check(check_id, profile, fn, indicator)
+        REGISTRY[check_id] = Check(check_id, profile, fn, indicator, frozenset(needs))
         return fn
 
     return add

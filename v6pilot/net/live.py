@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,6 +69,20 @@ def system_resolvers(path: str | Path = RESOLV_CONF) -> list[tuple[str, int]]:
     return found or [FALLBACK_RESOLVER]
 
 
+ROUTE_PROBES = {4: "192.0.2.1", 6: "2001:db8::1"}
+
+
+def has_route(address: str) -> bool:
+    """Whether the kernel has a route towards `address` (no packet is sent)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((address, 9))
+        except OSError:
+            return False
+    return True
+
+
 class LiveNetwork:
     """`Network` over real sockets: configured resolvers, root hints, pinned HTTP, TCP, SMTP.
 
@@ -93,6 +108,7 @@ class LiveNetwork:
         self.dns_port = dns_port
         self._http = HttpClient(ca_file=ca_file, timeout=timeout, max_body=max_body)
         self._delegations = DelegationCache()
+        self._routes: frozenset[int] | None = None
 
     async def resolve(self, name: str, rdtype: RdataTypeLike) -> Resolution:
         """Ask the resolvers in order, moving on when one cannot be reached or does not answer."""
@@ -142,6 +158,13 @@ class LiveNetwork:
     async def smtp(self, address: str, helo: str) -> SmtpReply:
         """Banner and EHLO reply of the mail server at `address`, port 25."""
         return await probe_smtp(address, helo, self.timeout)
+
+    def routes(self) -> frozenset[int]:
+        """IP versions with a route out of this host, found once by connecting UDP sockets
+        (which sends nothing) towards a documentation address of each family."""
+        if self._routes is None:
+            self._routes = frozenset(f for f, probe in ROUTE_PROBES.items() if has_route(probe))
+        return self._routes
 
     async def close(self) -> None:
         """Nothing outlives a call (one connection per request), so there is nothing to free."""

@@ -31,6 +31,7 @@ class MockNetwork:
         self.iterations: dict[tuple[str, str, frozenset[int]], IterativeResult] = {}
         self.mail: dict[str, SmtpReply | NetError] = {}
         self.calls: list[tuple[str, ...]] = []
+        self.families: frozenset[int] = frozenset({4, 6})
 
     def add_host(self, name: str, v4: list[str] | None = None, v6: list[str] | None = None) -> None:
         self.records[(name, "A")] = list(v4 or [])
@@ -135,6 +136,9 @@ class MockNetwork:
         if isinstance(reply, NetError):
             raise reply
         return reply
+
+    def routes(self) -> frozenset[int]:
+        return self.families
 
     async def close(self) -> None:
         self.calls.append(("close",))

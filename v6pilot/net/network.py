@@ -45,4 +45,9 @@ class Network(Protocol):
         """Read the SMTP banner and send EHLO."""
         ...
 
+    def routes(self) -> frozenset[int]:
+        """The IP versions (4, 6) this scanner can send to at all; checks needing another one
+        report an error instead of blaming the target for the scanner's own connectivity."""
+        ...
+
     async def close(self) -> None: ...

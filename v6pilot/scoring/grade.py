@@ -33,6 +33,8 @@ def grade(results: dict[str, CheckResult]) -> Grade:
     if homepage is None or homepage.status is not Status.PASS:
         value = homepage.value if homepage is not None and isinstance(homepage.value, dict) else {}
         ipv4 = value.get("ipv4") or {}
+        if ipv4.get("ok") is None and "ipv4" in value:
+            return Grade.V4_ONLY
         return Grade.V4_ONLY if ipv4.get("ok") else Grade.UNREACHABLE
     if all(_ok(results.get(check)) for check in FULL_REQUIRES):
         return Grade.V6_FULL
