@@ -189,3 +189,7 @@ def _print_results(results: list[dict[str, Any]]) -> None:
             colour = colours.get(check["status"], "white")
             table.add_row(check_id, f"[{colour}]{check['status']}[/{colour}]", check["message"])
         console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from v6pilot.checks.context import ScanOptions, ScanShared, Target, TargetContext
+from v6pilot.checks.registry import REGISTRY, Check
+from v6pilot.checks.result import CheckResult, Status
+from v6pilot.errors import NetRefused
+from v6pilot.net.mock import MockNetwork
+from v6pilot.scan.engine import scan, scan_target
+
+
+async def _fast(ctx: TargetContext) -> CheckResult:
+    return CheckResult.make(Status.PASS, "check.error", check="t", error=ctx.target.host)
+
+
+async def _slow(ctx: TargetContext) -> CheckResult:
+    await asyncio.sleep(30)
+    return CheckResult.make(Status.PASS, "check.error", check="t", error="late")
+
+
+async def _network_failure(ctx: TargetContext) -> CheckResult:
+    raise NetRefused("2001:db8::1", 443, "connection refused")
+
+
+async def _bug(ctx: TargetContext) -> CheckResult:
+    raise ZeroDivisionError("oops")
+
+
+async def _needs_v4(ctx: TargetContext) -> CheckResult:
+    return CheckResult.make(Status.PASS, "check.error", check="t", error="ran")
+
+
+TEST_CHECKS = {
+    "test.fast": Check("test.fast", "quick", _fast),
+    "test.slow": Check("test.slow", "quick", _slow),
+    "test.net": Check("test.net", "quick", _network_failure),
+    "test.bug": Check("test.bug", "quick", _bug),
+    "test.v4": Check("test.v4", "quick", _needs_v4, needs=frozenset({4})),
+}
+
+
+@pytest.fixture
+def registered() -> Iterator[dict[str, Check]]:
+    REGISTRY.update(TEST_CHECKS)
+    yield TEST_CHECKS
+    for key in TEST_CHECKS:
+        REGISTRY.pop(key)
+
+
+def target(host: str) -> Target:
+    return Target(host, host, f"http://{host}/")
+
+
+async def test_failures_become_statuses_and_the_deadline_holds(
+    registered: dict[str, Check],
+) -> None:
+    net = MockNetwork()
+    net.families = frozenset({6})
+    shared = ScanShared(net, ScanOptions(target_deadline=0.2))
+    report = await scan_target(target("a.example.cn"), list(registered.values()), shared)
+    statuses = {k: (v.status, v.code) for k, v in report.checks.items()}
+    assert statuses == {
+        "test.fast": (Status.PASS, "check.error"),
+        "test.slow": (Status.ERROR, "check.deadline"),
+        "test.net": (Status.ERROR, "check.error"),
+        "test.bug": (Status.ERROR, "check.crashed"),
+        "test.v4": (Status.ERROR, "check.no_route"),
+    }
+    assert "[2001:db8::1]:443" in report.checks["test.net"].message
+    assert report.elapsed < 5
+
+
+async def test_scan_yields_every_target_once_with_bounded_concurrency(
+    registered: dict[str, Check], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_flight = peak = 0
+
+    async def counting(ctx: TargetContext) -> CheckResult:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return await _fast(ctx)
+
+    monkeypatch.setitem(REGISTRY, "test.fast", Check("test.fast", "quick", counting))
+    monkeypatch.setattr("v6pilot.scan.engine.checks_for", lambda profile: [REGISTRY["test.fast"]])
+    hosts = [f"s{i}.example.cn" for i in range(50)]
+    seen = [
+        r.target.host
+        async for r in scan((target(h) for h in hosts), MockNetwork(), ScanOptions(), concurrency=7)
+    ]
+    assert sorted(seen) == sorted(hosts)
+    assert peak == 7
