@@ -292,7 +292,7 @@ async def test_connect_timeout_says_connect(full_backlog: int) -> None:
     started = time.monotonic()
     with pytest.raises(NetTimeout, match="connect timeout"):
         await client.fetch(f"http://www.example.test:{full_backlog}/", "127.0.0.1")
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 2.0
 
 
 async def test_silent_server_raises_read_timeout_within_the_timeout(serve: StartServer) -> None:
@@ -306,7 +306,7 @@ async def test_silent_server_raises_read_timeout_within_the_timeout(serve: Start
     started = time.monotonic()
     with pytest.raises(NetTimeout, match=r"read timeout: no response within 0\.3s"):
         await HttpClient(timeout=0.3).fetch(server.url(), "127.0.0.1")
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 2.0
 
 
 async def test_server_closing_after_the_request_raises_net_error(
