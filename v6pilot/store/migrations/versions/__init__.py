@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first; each must keep the schema equal to `store.models`."""
