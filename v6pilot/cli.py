@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from v6pilot.errors import V6PilotError
+
+if TYPE_CHECKING:
+    from v6pilot.store.db import Store
 
 app = typer.Typer(help="Measure, evaluate and monitor IPv6 support.", no_args_is_help=True)
 lab_app = typer.Typer(help="The simulated IPv6 internet (needs root).", no_args_is_help=True)
@@ -96,7 +99,7 @@ def lab_scan(
     """Scan every lab scenario from a lab client and compare with the ground truth."""
     from v6pilot.checks.registry import checks_for
     from v6pilot.lab.catalogue import load_catalogue
-    from v6pilot.lab.labscan import compare, scan_lab
+    from v6pilot.lab.labscan import CLIENT_FAMILIES, compare, scan_lab
     from v6pilot.scan.output import open_writer
 
     try:
@@ -108,7 +111,7 @@ def lab_scan(
         table.add_column(column)
     mismatches = 0
     for scenario, result in sorted(found, key=lambda pair: pair[0].id):
-        wrong = compare(scenario, result)
+        wrong = compare(scenario, result, CLIENT_FAMILIES[client])
         mismatches += len(wrong)
         detail = "; ".join(f"{m.item}: {m.got} (expected {m.expected})" for m in wrong)
         table.add_row(
@@ -127,56 +130,189 @@ def lab_scan(
     console.print(f"{len(found)} scenarios, {mismatches} mismatch(es) with the ground truth")
 
 
+@lab_app.command("fault")
+def lab_fault(
+    scenario: Annotated[str, typer.Argument(help="Scenario id, e.g. good.")],
+    host: Annotated[str, typer.Option(help="Host label in the scenario's zone.")] = "www",
+    family: Annotated[int, typer.Option(help="4 or 6.")] = 6,
+    clear: Annotated[bool, typer.Option(help="Remove the fault again.")] = False,
+) -> None:
+    """Black-hole one address of a running lab (or clear that), to rehearse a regression."""
+    from v6pilot.lab import topology
+    from v6pilot.lab.catalogue import load_catalogue
+
+    try:
+        address = topology.set_fault(load_catalogue(), scenario, host, family, active=not clear)
+    except V6PilotError as exc:
+        _fail(exc)
+    console.print(f"{address}: {'restored' if clear else 'black-holed'}")
+
+
+Db = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: V6PILOT_DB or SQLite).")
+]
+Profile = Annotated[str, typer.Option(help="quick, standard or full.")]
+Resolvers = Annotated[list[str] | None, typer.Option("--resolver", help="Resolver IP[:PORT].")]
+RootHints = Annotated[Path | None, typer.Option(help="Root hints for the chain check.")]
+CaFile = Annotated[Path | None, typer.Option(help="Extra trust anchors (PEM).")]
+AllowPrivate = Annotated[
+    bool, typer.Option(help="Accept special-use names and non-global addresses.")
+]
+Netns = Annotated[str | None, typer.Option(help="Scan from inside this network namespace.")]
+Concurrency = Annotated[int, typer.Option(min=1, help="Targets scanned at once.")]
+Timeout = Annotated[float, typer.Option(min=0.1, help="Seconds per network operation.")]
+RubricFile = Annotated[Path | None, typer.Option(help="Scoring rubric YAML.")]
+Organisation = Annotated[str | None, typer.Option(help="Only this organisation's assets.")]
+Industry = Annotated[str | None, typer.Option(help="Only this industry (English or 中文).")]
+City = Annotated[str | None, typer.Option(help="Only this city.")]
+Province = Annotated[str | None, typer.Option(help="Only this province.")]
+Project = Annotated[str | None, typer.Option(help="Only this pilot project.")]
+Direction = Annotated[str | None, typer.Option(help="Only this pilot direction.")]
+
+
+def _open_store(db: str | None) -> Store:
+    from v6pilot.store.db import open_store
+
+    try:
+        return open_store(db)
+    except V6PilotError as exc:
+        _fail(exc)
+
+
+def _asset_filter(**fields: str | None) -> Any:
+    from v6pilot.store.assets import AssetFilter
+
+    try:
+        return AssetFilter.from_dict({k: v for k, v in fields.items() if v})
+    except V6PilotError as exc:
+        _fail(exc)
+
+
 @app.command("scan")
 def scan_command(
     targets: Annotated[list[str] | None, typer.Argument(help="Host names, URLs or IDNs.")] = None,
     input_file: Annotated[
         Path | None, typer.Option("-i", "--input", help=".txt, .csv or .xlsx with targets.")
     ] = None,
-    profile: Annotated[str, typer.Option(help="quick, standard or full.")] = "standard",
-    resolver: Annotated[
-        list[str] | None, typer.Option(help="Recursive resolver IP[:PORT] (repeatable).")
-    ] = None,
-    root_hints: Annotated[Path | None, typer.Option(help="Root hints for the chain check.")] = None,
-    ca_file: Annotated[Path | None, typer.Option(help="Extra trust anchors (PEM).")] = None,
-    allow_private: Annotated[
-        bool, typer.Option(help="Accept special-use names and non-global addresses.")
-    ] = False,
-    concurrency: Annotated[int, typer.Option(min=1, help="Targets scanned at once.")] = 100,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per network operation.")] = 5.0,
-    rubric: Annotated[Path | None, typer.Option(help="Scoring rubric YAML.")] = None,
+    profile: Profile = "standard",
+    resolver: Resolvers = None,
+    root_hints: RootHints = None,
+    ca_file: CaFile = None,
+    allow_private: AllowPrivate = False,
+    netns: Netns = None,
+    concurrency: Concurrency = 100,
+    timeout: Timeout = 5.0,
+    rubric: RubricFile = None,
     out: Annotated[Path | None, typer.Option(help=".jsonl, .csv or .xlsx")] = None,
+    db: Db = None,
+    store_run: Annotated[bool, typer.Option("--store", help="Store the run in --db.")] = False,
+    inventory: Annotated[bool, typer.Option(help="Scan the inventory's assets.")] = False,
+    organisation: Organisation = None,
+    industry: Industry = None,
+    city: City = None,
+    province: Province = None,
+    project: Project = None,
+    direction: Direction = None,
 ) -> None:
-    """Scan targets for IPv6 support and print or write one result per target."""
+    """Scan targets for IPv6 support; print them, write them (--out) and/or store them."""
+    from v6pilot.checks.context import ScanOptions
+    from v6pilot.checks.registry import checks_for
     from v6pilot.scan import session
+    from v6pilot.scan.output import ResultWriter, open_writer
 
+    store = _open_store(db) if (inventory or store_run or db) else None
+    if inventory and store is None:
+        _fail(V6PilotError("--inventory needs a database"))
     try:
-        plan = session.plan_scan(
-            targets or [],
-            input_file,
-            profile=profile,
-            resolvers=resolver or [],
-            root_hints=root_hints,
-            ca_file=ca_file,
-            allow_private=allow_private,
-            timeout=timeout,
-            rubric=rubric,
-        )
+        options = ScanOptions(profile=profile, timeout=timeout, allow_private=allow_private)
+        network = session.network_config(resolver or [], root_hints, ca_file, netns)
+        if inventory and store is not None:
+            where = _asset_filter(
+                organisation=organisation,
+                industry=industry,
+                city=city,
+                province=province,
+                project=project,
+                direction=direction,
+            )
+            plan = session.plan_inventory_scan(
+                store, where, options=options, network=network, rubric=rubric
+            )
+        else:
+            plan = session.plan_scan(
+                targets or [], input_file, options=options, network=network, rubric=rubric
+            )
     except V6PilotError as exc:
         _fail(exc)
     for problem in plan.problems:
         console.print(f"[yellow]skipped input[/yellow] {problem}")
     if not plan.targets:
-        console.print("[red]error:[/red] nothing to scan")
-        raise typer.Exit(2)
+        _fail(V6PilotError("nothing to scan"))
+    writers: list[ResultWriter] = []
+    shown: list[dict[str, Any]] = []
+    recorder = None
     try:
-        results = session.run(plan, concurrency=concurrency, out=out)
+        if out is not None:
+            writers.append(open_writer(out, [c.id for c in checks_for(profile)]))
+        if store is not None:
+            from v6pilot.store.recorder import RunRecorder
+
+            recorder = RunRecorder(
+                store,
+                profile=profile,
+                rubric=plan.rubric.name,
+                expected=len(plan.targets),
+                asset_ids=plan.asset_ids,
+            )
+            writers.append(recorder)
+        if not writers:
+            writers.append(_Collector(shown))
+        with _progress(len(plan.targets)) as advance:
+            session.run(plan, concurrency=concurrency, writers=writers, on_each=advance)
     except V6PilotError as exc:
         _fail(exc)
-    if out is None:
-        _print_results(results)
-    else:
+    _print_results(shown)
+    if out is not None:
         console.print(f"{len(plan.targets)} result(s) written to {out}")
+    if recorder is not None:
+        console.print(f"stored as run {recorder.run_id} in {recorder.store.url}")
+
+
+class _Collector:
+    """Keeps results for printing on the terminal (only used without --out or --db)."""
+
+    def __init__(self, into: list[dict[str, Any]]) -> None:
+        self.into = into
+
+    def write(self, result: dict[str, Any]) -> None:
+        self.into.append(result)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _progress:
+    """A progress bar on the terminal, advanced once per target."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress(
+            "scanning",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("scan", total=total)
+
+    def __enter__(self) -> Any:
+        self.bar.__enter__()
+        return lambda: self.bar.advance(self.task)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
 
 
 def _print_results(results: list[dict[str, Any]]) -> None:
@@ -189,6 +325,256 @@ def _print_results(results: list[dict[str, Any]]) -> None:
             colour = colours.get(check["status"], "white")
             table.add_row(check_id, f"[{colour}]{check['status']}[/{colour}]", check["message"])
         console.print(table)
+
+
+inventory_app = typer.Typer(help="Units, projects and assets to evaluate.", no_args_is_help=True)
+app.add_typer(inventory_app, name="inventory")
+
+
+@inventory_app.command("import")
+def inventory_import(
+    path: Annotated[Path, typer.Argument(help=".csv or .xlsx, one asset a row.")], db: Db = None
+) -> None:
+    """Import an inventory; bad rows are reported by line and column, the rest imported."""
+    from v6pilot.inventory.service import import_inventory
+
+    store = _open_store(db)
+    try:
+        report = import_inventory(store, path)
+    except V6PilotError as exc:
+        _fail(exc)
+    for problem in report.problems:
+        console.print(f"[yellow]skipped[/yellow] {problem}")
+    console.print(f"imported {report.imported} row(s) into {store.url}")
+
+
+@inventory_app.command("export")
+def inventory_export(
+    path: Annotated[Path, typer.Argument(help=".csv or .xlsx")],
+    db: Db = None,
+    chinese: Annotated[bool, typer.Option(help="Chinese column headers.")] = False,
+) -> None:
+    """Export the inventory, one asset (and project) a row."""
+    from v6pilot.inventory.service import export_inventory
+
+    try:
+        count = export_inventory(_open_store(db), path, chinese=chinese)
+    except V6PilotError as exc:
+        _fail(exc)
+    console.print(f"exported {count} row(s) to {path}")
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help=".json, .csv, .xlsx or .html")],
+    by: Annotated[str | None, typer.Option(help="organisation, industry, city, ...")] = None,
+    run: Annotated[int | None, typer.Option(help="Run id (default: the newest).")] = None,
+    compare: Annotated[int | None, typer.Option(help="Compare with this earlier run.")] = None,
+    db: Db = None,
+    rubric: RubricFile = None,
+) -> None:
+    """Aggregate a stored run by group, check the targets, and write the report."""
+    from v6pilot.reports.build import build_report, write_report
+    from v6pilot.scoring.records import LEVELS
+    from v6pilot.scoring.rubric import load_rubric
+
+    try:
+        levels = [by] if by else list(LEVELS)
+        if by is not None and by not in LEVELS:
+            raise V6PilotError(f"--by must be one of {', '.join(LEVELS)}")
+        data = build_report(
+            _open_store(db),
+            run_id=run,
+            compare_with=compare,
+            levels=levels,
+            rubric=load_rubric(rubric) if rubric else None,
+        )
+        write_report(out, data, by)
+    except V6PilotError as exc:
+        _fail(exc)
+    table = Table(title=data.run)
+    for column in ("level", "group", "assets", "AAAA", "IPv6 reach", "v6_full", "mean score"):
+        table.add_column(column)
+    for level in levels:
+        for group in data.groups(level):
+            table.add_row(
+                level,
+                group.name,
+                str(group.assets),
+                f"{group.share_aaaa:.0%}",
+                f"{group.share_reach_v6:.0%}",
+                f"{group.share_v6_full:.0%}",
+                "-" if group.mean_score is None else f"{group.mean_score:.1f}",
+            )
+    console.print(table)
+    for status in data.targets:
+        console.print(
+            f"target {status.goal.level}/{status.goal.group} {status.goal.indicator} "
+            f"{status.goal.comparison} {status.goal.threshold}: [bold]{status.state.value}[/bold]"
+            f" (actual {status.actual}); held back by {len(status.blockers)} asset(s)"
+        )
+    console.print(f"report written to {out}")
+
+
+target_app = typer.Typer(
+    help="Goals per group with thresholds and deadlines.", no_args_is_help=True
+)
+app.add_typer(target_app, name="target")
+
+
+@target_app.command("add")
+def target_add(
+    level: Annotated[str, typer.Option(help="overall, organisation, industry, city, ...")],
+    group: Annotated[str, typer.Option(help="The group's name, e.g. education.")],
+    indicator: Annotated[str, typer.Option(help="e.g. share_reach_v6, min_score.")],
+    threshold: Annotated[float, typer.Option(help="e.g. 0.95 for a share, 90 for a score.")],
+    deadline: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    db: Db = None,
+) -> None:
+    """Add a goal, e.g. education websites 95 % reachable over IPv6 by 2023-12-31."""
+    from datetime import date
+
+    from v6pilot.scoring.targets import Goal
+    from v6pilot.store.goals import add_target
+
+    store = _open_store(db)
+    try:
+        when = date.fromisoformat(deadline)
+        Goal(level, group, indicator, threshold, when)
+        with store.transaction() as session:
+            goal_id = add_target(
+                session,
+                level=level,
+                group=group,
+                indicator=indicator,
+                threshold=threshold,
+                deadline=when,
+            ).id
+    except (V6PilotError, ValueError) as exc:
+        _fail(V6PilotError(str(exc)))
+    console.print(f"target {goal_id} added")
+
+
+@target_app.command("list")
+def target_list(db: Db = None) -> None:
+    """List the goals."""
+    from v6pilot.store.goals import list_targets
+
+    table = Table(title="targets")
+    for column in ("id", "level", "group", "indicator", "threshold", "deadline"):
+        table.add_column(column)
+    with _open_store(db).transaction() as session:
+        for goal in list_targets(session):
+            table.add_row(
+                str(goal.id),
+                goal.level,
+                goal.group_name,
+                goal.indicator,
+                str(goal.threshold),
+                str(goal.deadline),
+            )
+    console.print(table)
+
+
+schedule_app = typer.Typer(help="Periodic rescans of the inventory.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("add")
+def schedule_add(
+    name: Annotated[str, typer.Argument(help="A name for the schedule.")],
+    cron: Annotated[str, typer.Option(help="Cron expression, e.g. '0 3 * * 1'.")],
+    profile: Profile = "standard",
+    db: Db = None,
+    organisation: Organisation = None,
+    industry: Industry = None,
+    city: City = None,
+    province: Province = None,
+    project: Project = None,
+    direction: Direction = None,
+) -> None:
+    """Add a periodic rescan of (part of) the inventory."""
+    from v6pilot.store.schedules import add_schedule
+
+    where = _asset_filter(
+        organisation=organisation,
+        industry=industry,
+        city=city,
+        province=province,
+        project=project,
+        direction=direction,
+    )
+    try:
+        with _open_store(db).transaction() as session:
+            add_schedule(session, name=name, cron=cron, profile=profile, where=where)
+    except V6PilotError as exc:
+        _fail(exc)
+    console.print(f"schedule {name} added")
+
+
+@schedule_app.command("list")
+def schedule_list(db: Db = None) -> None:
+    """List the schedules with their last run."""
+    from v6pilot.store.schedules import list_schedules
+
+    table = Table(title="schedules")
+    for column in ("name", "cron", "profile", "assets", "last run"):
+        table.add_column(column)
+    with _open_store(db).transaction() as session:
+        for schedule in list_schedules(session):
+            table.add_row(
+                schedule.name,
+                schedule.cron,
+                schedule.profile,
+                str(schedule.inventory_filter or "all"),
+                str(schedule.last_run_id or "-"),
+            )
+    console.print(table)
+
+
+@schedule_app.command("run")
+def schedule_run(
+    db: Db = None,
+    once: Annotated[bool, typer.Option(help="Run what is due now, then exit.")] = False,
+    resolver: Resolvers = None,
+    root_hints: RootHints = None,
+    ca_file: CaFile = None,
+    allow_private: AllowPrivate = False,
+    netns: Netns = None,
+    concurrency: Concurrency = 100,
+    timeout: Timeout = 5.0,
+) -> None:
+    """Run due schedules (every minute unless --once) and report regressions."""
+    import time
+    from datetime import UTC, datetime
+
+    from v6pilot.checks.context import ScanOptions
+    from v6pilot.scan import scheduler, session
+
+    store = _open_store(db)
+    try:
+        network = session.network_config(resolver or [], root_hints, ca_file, netns)
+        options = ScanOptions(timeout=timeout, allow_private=allow_private)
+        while True:
+            for name in scheduler.due_schedules(store, datetime.now(UTC)):
+                done = scheduler.run_schedule(
+                    store, name, network=network, options=options, concurrency=concurrency
+                )
+                console.print(
+                    f"schedule {name}: run {done.run_id}, {len(done.regressed)} regression(s)"
+                    + (f" since run {done.previous_run_id}" if done.previous_run_id else "")
+                )
+                for change in done.regressed:
+                    reasons = ", ".join(r.value for r in change.reasons)
+                    console.print(
+                        f"  [red]regressed[/red] {change.target}: "
+                        f"{change.old_grade} -> {change.new_grade} ({reasons})"
+                    )
+            if once:
+                return
+            time.sleep(60 - datetime.now(UTC).second)
+    except V6PilotError as exc:
+        _fail(exc)
 
 
 if __name__ == "__main__":

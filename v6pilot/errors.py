@@ -9,6 +9,10 @@ class LabError(V6PilotError):
     """The lab cannot be built, started or described as asked."""
 
 
+class NamespaceError(V6PilotError):
+    """A network namespace cannot be used or changed as asked."""
+
+
 def format_endpoint(address: str, port: int) -> str:
     """Render `address` and `port` as `host:port`, bracketing IPv6 so the port stays readable."""
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

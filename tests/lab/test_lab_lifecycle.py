@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from v6pilot.lab import netns, probe, topology
+from v6pilot.lab import probe, topology
 from v6pilot.lab.catalogue import Catalogue
+from v6pilot.net import netns
 
 pytestmark = pytest.mark.lab
 
@@ -41,7 +42,7 @@ def test_down_after_crash_leaves_nothing_behind(lab: Catalogue) -> None:
     assert [ns for ns in topology.NAMESPACES if netns.exists(ns)] == []
     assert not topology.alive(stray.pid)
     assert not topology.STATE_DIR.exists()
-    assert not any((topology.ETC_NETNS / ns).exists() for ns in topology.NAMESPACES)
+    assert not any((netns.ETC_NETNS / ns).exists() for ns in topology.NAMESPACES)
     assert not topology.alive(pids["dns"])
     topology.up(lab)
 

@@ -20,7 +20,7 @@ import pytest
 from tests.lab.probes import HttpReply, dns_outcome, http_get, tcp_outcome
 from v6pilot.lab import topology
 from v6pilot.lab.catalogue import Catalogue, Endpoint, Host, Scenario, load_catalogue
-from v6pilot.lab.netns import run_in_netns
+from v6pilot.net.netns import run_in_netns
 
 pytestmark = pytest.mark.lab
 T = TypeVar("T")

@@ -26,7 +26,6 @@ from tests.lab.probes import tcp_outcome
 from tests.net.dnshierarchy import needs_netns, scratch_netns
 from v6pilot.errors import LabError
 from v6pilot.lab.catalogue import Catalogue, Endpoint
-from v6pilot.lab.netns import run_in_netns
 from v6pilot.lab.sites import MIB, site_names
 from v6pilot.lab.smtpserver import smtp_session
 from v6pilot.lab.tlsca import LabCA
@@ -38,6 +37,7 @@ from v6pilot.lab.webserver import (
     request_host,
     serve_web,
 )
+from v6pilot.net.netns import run_in_netns
 
 LOOPBACK = {4: "127.0.0.1", 6: "127.0.0.2"}  # where a scenario's www v4 / v6 endpoints move
 TIMEOUT = aiohttp.ClientTimeout(total=20)

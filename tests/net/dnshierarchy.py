@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import dns.zone
 import pytest
 
-from v6pilot.lab import netns
 from v6pilot.lab.dnsserver import AuthoritativeServer, DnsListener, Responder, listen_dns
+from v6pilot.net import netns
 from v6pilot.net.roothints import NameServer, RootHints
 
 needs_netns = pytest.mark.skipif(

@@ -35,9 +35,9 @@ from v6pilot.errors import (
     V6PilotError,
 )
 from v6pilot.lab.dnsserver import AuthoritativeServer, DnsListener, listen_dns
-from v6pilot.lab.netns import run_in_netns
 from v6pilot.lab.resolver import serve_resolver
 from v6pilot.net.dns import Resolution, chase_cnames, query, resolve
+from v6pilot.net.netns import run_in_netns
 
 GOOD = build_zones(LOOPBACK_HOSTS)["good.test."]
 

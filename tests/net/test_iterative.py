@@ -22,7 +22,6 @@ from tests.net.dnshierarchy import (
     silent,
 )
 from v6pilot.lab.dnsserver import AuthoritativeServer, Responder
-from v6pilot.lab.netns import run_in_netns
 from v6pilot.net.iterative import (
     DelegationCache,
     IterativeResult,
@@ -30,6 +29,7 @@ from v6pilot.net.iterative import (
     ZoneStep,
     resolve_iterative,
 )
+from v6pilot.net.netns import run_in_netns
 from v6pilot.net.roothints import RootHints
 
 BOTH = frozenset({4, 6})

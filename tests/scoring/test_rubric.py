@@ -88,3 +88,9 @@ def test_user_rubric_and_bad_rubrics(tmp_path: Path) -> None:
 )
 def test_grades(changes: dict[str, CheckResult], expected: Grade) -> None:
     assert grade(ALL_PASS | changes) is expected
+
+
+def test_a_check_the_scanner_could_not_run_does_not_cost_the_full_grade() -> None:
+    not_measured = CheckResult(Status.ERROR, "check.no_route")
+    assert grade(ALL_PASS | {"web.consistency": not_measured}) is Grade.V6_FULL
+    assert grade(ALL_PASS | {"web.consistency": result("error")}) is Grade.V6_PARTIAL

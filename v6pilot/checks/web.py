@@ -374,7 +374,7 @@ async def tls_fingerprint(ctx: TargetContext, family: int) -> tuple[str | None, 
     return None, error, address
 
 
-@register("web.tls_v6", profile="standard", needs=(6,))
+@register("web.tls_v6", profile="standard", needs=(4, 6))
 async def tls_v6(ctx: TargetContext) -> CheckResult:
     """Port 443 over IPv6 completes TLS, verifies, and shows the IPv4 certificate."""
     host = ctx.target.host

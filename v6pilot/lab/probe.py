@@ -9,8 +9,8 @@ import dns.rdatatype
 from v6pilot.errors import V6PilotError
 from v6pilot.lab import topology
 from v6pilot.lab.catalogue import Catalogue, load_catalogue
-from v6pilot.lab.netns import run_in_netns
 from v6pilot.net.dns import query
+from v6pilot.net.netns import run_in_netns
 
 PROBE_TIMEOUT = 2.0
 

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from v6pilot.errors import LabError
-from v6pilot.lab import netns
 from v6pilot.lab.catalogue import Catalogue, Host, load_catalogue
 from v6pilot.lab.tlsca import LabCA
 from v6pilot.lab.zones import root_hints
+from v6pilot.net import netns
 
 PREFIX = "v6p-"
 STATE_DIR = Path(os.environ.get("V6PILOT_LAB_STATE", "/run/v6pilot-lab"))
-ETC_NETNS = Path("/etc/netns")
 START_TIMEOUT = 20.0
 
 
@@ -136,7 +135,7 @@ def _write_client_config(catalogue: Catalogue, state: Path) -> None:
     resolver = catalogue.resolver
     assert resolver.v4 is not None and resolver.v6 is not None
     for ns, servers in ((CLIENT46, [resolver.v6, resolver.v4]), (CLIENT6, [resolver.v6])):
-        directory = ETC_NETNS / ns
+        directory = netns.ETC_NETNS / ns
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "resolv.conf").write_text(
             "".join(f"nameserver {s.address}\n" for s in servers) + "options timeout:2 attempts:2\n"
@@ -230,9 +229,32 @@ def down(state: Path = STATE_DIR) -> list[str]:
         if netns.exists(name):
             netns.ip("netns", "del", name)
             removed.append(name)
-        shutil.rmtree(ETC_NETNS / name, ignore_errors=True)
+        shutil.rmtree(netns.ETC_NETNS / name, ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
     return removed
+
+
+def set_fault(
+    catalogue: Catalogue, scenario_id: str, label: str, family: int, *, active: bool
+) -> str:
+    """Black-hole (or restore) one endpoint of a running lab at the router; returns its address.
+
+    This changes a scenario's behaviour on purpose, e.g. to rehearse how a regression shows.
+    """
+    host = catalogue.scenario(scenario_id).zone.host(label)
+    endpoint = host.v4 if family == 4 else host.v6
+    if endpoint is None or endpoint.mapped:
+        raise LabError(f"{host.fqdn} has no IPv{family} address to black-hole")
+    if not netns.exists(ROUTER):
+        raise LabError("the lab is not up")
+    if endpoint.state == "drop":
+        raise LabError(f"{endpoint.address} is black-holed by its scenario already")
+    route = f"{endpoint.address}/{32 if family == 4 else 128}"
+    if active:
+        netns.ip("route", "replace", "blackhole", route, netns=ROUTER)
+    else:
+        netns.ip("route", "del", "blackhole", route, netns=ROUTER, check=False)
+    return endpoint.address
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,41 @@
-"""One scan as the CLI runs it: inputs parsed, network built, results scored and written."""
+"""One scan as the CLI runs it: inputs validated, the network built where the scan must run
+(optionally inside a network namespace), results scored and handed to sinks (terminal, file,
+database) in the caller's thread."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.checks.registry import checks_for
 from v6pilot.errors import V6PilotError
-from v6pilot.net.live import LiveNetwork, parse_resolver
+from v6pilot.inventory.model import AssetKind
+from v6pilot.net.live import LiveNetwork, parse_resolver, system_resolvers
+from v6pilot.net.netns import ETC_NETNS, iterate_in_netns
 from v6pilot.net.roothints import load_root_hints
-from v6pilot.scan.output import open_writer
+from v6pilot.scan.output import ResultWriter
 from v6pilot.scan.targets import InputProblem, TargetError, parse_target, read_targets
 from v6pilot.scoring.evaluate import scan_and_evaluate
 from v6pilot.scoring.rubric import Rubric, load_rubric
+from v6pilot.store.assets import AssetFilter, list_assets
+from v6pilot.store.db import Store
 
 
 class ScanError(V6PilotError):
     """The scan cannot be run from here as asked."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """How to build the scan's network: resolvers, root hints, trust anchors, namespace."""
+
+    resolvers: tuple[tuple[str, int], ...] = ()
+    root_hints: Path | None = None
+    ca_file: Path | None = None
+    netns: str | None = None
 
 
 @dataclass
@@ -32,98 +46,137 @@ class ScanPlan:
     problems: list[InputProblem]
     options: ScanOptions
     rubric: Rubric
-    resolvers: list[tuple[str, int]] = field(default_factory=list)
-    root_hints: Path | None = None
-    ca_file: Path | None = None
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    asset_ids: dict[str, int] = field(default_factory=dict)
+    """Target URL -> inventory asset id, for scans of the inventory."""
+
+
+def network_config(
+    resolvers: list[str], root_hints: Path | None, ca_file: Path | None, netns: str | None
+) -> NetworkConfig:
+    """Validate the network options now, so a typo fails before the scan starts."""
+    try:
+        parsed = tuple(parse_resolver(r) for r in resolvers)
+    except ValueError as exc:
+        raise ScanError(str(exc)) from exc
+    if root_hints is not None:
+        load_root_hints(root_hints)
+    if ca_file is not None and not ca_file.is_file():
+        raise ScanError(f"CA file {ca_file} does not exist")
+    if netns is not None and not Path("/run/netns", netns).exists():
+        raise ScanError(f"network namespace {netns} does not exist")
+    return NetworkConfig(parsed, root_hints, ca_file, netns)
 
 
 def plan_scan(
     raw_targets: list[str],
     input_file: Path | None,
     *,
-    profile: str,
-    resolvers: list[str],
-    root_hints: Path | None,
-    ca_file: Path | None,
-    allow_private: bool,
-    timeout: float,
+    options: ScanOptions,
+    network: NetworkConfig,
     rubric: Path | None,
 ) -> ScanPlan:
     """Parse and validate the scan's inputs; bad targets become problems, not failures."""
-    checks_for(profile)
+    checks_for(options.profile)
     targets: list[Target] = []
     problems: list[InputProblem] = []
     for number, raw in enumerate(raw_targets, start=1):
         try:
-            targets.append(parse_target(raw, allow_private=allow_private))
+            targets.append(parse_target(raw, allow_private=options.allow_private))
         except TargetError as exc:
             problems.append(InputProblem("command line", number, str(exc)))
     if input_file is not None:
-        for item in read_targets(input_file, allow_private=allow_private):
-            (problems if isinstance(item, InputProblem) else targets).append(item)  # type: ignore[arg-type]
-    if root_hints is not None:
-        load_root_hints(root_hints)
-    return ScanPlan(
-        targets=targets,
-        problems=problems,
-        options=ScanOptions(profile=profile, timeout=timeout, allow_private=allow_private),
-        rubric=load_rubric(rubric),
-        resolvers=[parse_resolver(r) for r in resolvers],
-        root_hints=root_hints,
-        ca_file=ca_file,
+        for item in read_targets(input_file, allow_private=options.allow_private):
+            if isinstance(item, InputProblem):
+                problems.append(item)
+            else:
+                targets.append(item)
+    return ScanPlan(targets, problems, options, load_rubric(rubric), network)
+
+
+def plan_inventory_scan(
+    store: Store,
+    where: AssetFilter,
+    *,
+    options: ScanOptions,
+    network: NetworkConfig,
+    rubric: Path | None,
+) -> ScanPlan:
+    """Plan a scan of the inventory's web assets (all, or those matching `where`)."""
+    checks_for(options.profile)
+    targets: list[Target] = []
+    problems: list[InputProblem] = []
+    asset_ids: dict[str, int] = {}
+    with store.transaction() as session:
+        assets = [(a.id, a.target, a.kind) for a in list_assets(session, where)]
+    for number, (asset_id, text, kind) in enumerate(assets, start=1):
+        if kind == AssetKind.ENDPOINT:
+            problems.append(
+                InputProblem("inventory", number, f"{text}: service endpoints are not scanned yet")
+            )
+            continue
+        target = parse_target(text, allow_private=True)
+        targets.append(target)
+        asset_ids[target.url] = asset_id
+    return ScanPlan(targets, problems, options, load_rubric(rubric), network, asset_ids)
+
+
+def _resolvers(config: NetworkConfig) -> list[tuple[str, int]]:
+    if config.resolvers:
+        return list(config.resolvers)
+    if config.netns is not None and (ETC_NETNS / config.netns / "resolv.conf").exists():
+        return system_resolvers(str(ETC_NETNS / config.netns / "resolv.conf"))
+    return system_resolvers()
+
+
+def build_network(config: NetworkConfig, options: ScanOptions) -> LiveNetwork:
+    """The live network for a scan; call it where the scan runs (inside its namespace)."""
+    network = LiveNetwork(
+        resolvers=_resolvers(config),
+        root_hints=load_root_hints(config.root_hints) if config.root_hints else None,
+        ca_file=str(config.ca_file) if config.ca_file else None,
+        timeout=options.timeout,
     )
-
-
-def _network(plan: ScanPlan) -> LiveNetwork:
-    return LiveNetwork(
-        resolvers=plan.resolvers or None,
-        root_hints=load_root_hints(plan.root_hints) if plan.root_hints else None,
-        ca_file=str(plan.ca_file) if plan.ca_file else None,
-        timeout=plan.options.timeout,
-    )
-
-
-async def _run(
-    plan: ScanPlan, concurrency: int, out: Path | None, progress: bool
-) -> list[dict[str, Any]]:
-    check_ids = [c.id for c in checks_for(plan.options.profile)]
-    writer = open_writer(out, check_ids) if out is not None else None
-    kept: list[dict[str, Any]] = []
-    net = _network(plan)
-    if 6 not in net.routes():
+    if 6 not in network.routes():
+        where = f"namespace {config.netns}" if config.netns else "this machine"
         raise ScanError(
-            "this machine has no IPv6 route, so it cannot measure IPv6 support; "
+            f"{where} has no IPv6 route, so it cannot measure IPv6 support; "
             "scan from a host with IPv6 connectivity"
         )
-    bar = Progress(
-        TextColumn("scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=not progress,
-        transient=True,
-    )
-    try:
-        with bar:
-            task = bar.add_task("scan", total=len(plan.targets))
-            results = scan_and_evaluate(
+    return network
+
+
+def results(plan: ScanPlan, *, concurrency: int) -> Iterator[dict[str, Any]]:
+    """Scan the plan's targets (inside its namespace, if any) and yield scored results."""
+
+    async def produce() -> AsyncIterator[dict[str, Any]]:
+        net = build_network(plan.network, plan.options)
+        try:
+            async for result in scan_and_evaluate(
                 plan.targets, net, plan.options, plan.rubric, concurrency=concurrency
-            )
-            async for result in results:
-                if writer is not None:
-                    writer.write(result)
-                else:
-                    kept.append(result)
-                bar.advance(task)
-    finally:
-        await net.close()
-        if writer is not None:
-            writer.close()
-    return kept
+            ):
+                yield result
+        finally:
+            await net.close()
+
+    return iterate_in_netns(plan.network.netns, produce)
 
 
 def run(
-    plan: ScanPlan, *, concurrency: int, out: Path | None, progress: bool = True
-) -> list[dict[str, Any]]:
-    """Run the planned scan; results are returned only when not written to `out`."""
-    return asyncio.run(_run(plan, concurrency, out, progress))
+    plan: ScanPlan, *, concurrency: int, writers: list[ResultWriter], on_each: Callable[[], None]
+) -> int:
+    """Run the planned scan, handing every result to each writer; returns the number scanned.
+
+    Writers are closed however the scan ends; each decides what an unfinished scan means.
+    """
+    count = 0
+    try:
+        for result in results(plan, concurrency=concurrency):
+            for writer in writers:
+                writer.write(result)
+            count += 1
+            on_each()
+    finally:
+        for writer in writers:
+            writer.close()
+    return count

@@ -14,7 +14,7 @@ from v6pilot.scoring.records import LEVELS
 from v6pilot.store.errors import StoreError
 from v6pilot.store.models import Target
 
-GOAL_LEVELS = ("all", *LEVELS)
+GOAL_LEVELS = ("overall", *LEVELS)
 """Levels a goal can be set at: `all` is the whole inventory, the rest as in aggregation."""
 
 

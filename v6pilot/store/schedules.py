@@ -3,9 +3,9 @@ Create, read, update, record their last run and delete them."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,13 +14,11 @@ from v6pilot.store.errors import StoreError
 from v6pilot.store.models import Schedule
 from v6pilot.store.runs import get_run
 
-CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
-
 
 def checked_cron(expression: str) -> str:
     """`expression` with single spaces if it has the five fields of a cron schedule."""
     parts = expression.split()
-    if len(parts) != 5 or not all(CRON_FIELD.match(p) for p in parts):
+    if len(parts) != 5 or not croniter.is_valid(" ".join(parts)):
         raise StoreError(f"{expression!r} is not a cron expression (minute hour day month weekday)")
     return " ".join(parts)
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import queue
 import subprocess
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from v6pilot.errors import LabError
+from v6pilot.errors import NamespaceError
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
+ETC_NETNS = Path("/etc/netns")
+"""Per-namespace files that `ip netns exec` mounts over /etc (the lab puts resolv.conf there)."""
 
 
 def ip(*args: str, netns: str | None = None, check: bool = True) -> str:
@@ -23,7 +26,7 @@ def ip(*args: str, netns: str | None = None, check: bool = True) -> str:
     cmd = ["ip", *(["-n", netns] if netns else []), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
-        raise LabError(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
+        raise NamespaceError(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
     return proc.stdout
 
 
@@ -32,7 +35,9 @@ def ip_batch(lines: Sequence[str], netns: str | None = None) -> None:
     cmd = ["ip", *(["-n", netns] if netns else []), "-batch", "-"]
     proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True)
     if proc.returncode != 0:
-        raise LabError(f"ip -batch in {netns or 'root namespace'} failed: {proc.stderr.strip()}")
+        raise NamespaceError(
+            f"ip -batch in {netns or 'root namespace'} failed: {proc.stderr.strip()}"
+        )
 
 
 def sysctls(netns: str, settings: dict[str, str]) -> None:
@@ -44,7 +49,7 @@ def sysctls(netns: str, settings: dict[str, str]) -> None:
         ["ip", "netns", "exec", netns, "sh", "-c", script], capture_output=True, text=True
     )
     if proc.returncode != 0:
-        raise LabError(f"sysctl in {netns} failed: {proc.stderr.strip()}")
+        raise NamespaceError(f"sysctl in {netns} failed: {proc.stderr.strip()}")
 
 
 def exists(name: str) -> bool:
@@ -68,7 +73,7 @@ def _setns(fd: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.setns(fd, CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
-        raise LabError(f"setns failed: {os.strerror(err)}")
+        raise NamespaceError(f"setns failed: {os.strerror(err)}")
 
 
 def run_in_netns(name: str, fn: Callable[[], Awaitable[T]]) -> T:
@@ -94,3 +99,57 @@ def run_in_netns(name: str, fn: Callable[[], Awaitable[T]]) -> T:
     if error:
         raise error[0]
     return result[0]
+
+
+def iterate_in_netns(name: str | None, produce: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Items of the async iterator `produce()`, run on a loop in a thread inside namespace
+    `name` (or the caller's own namespace when None), handed to the caller as they come.
+
+    The caller consumes in its own thread and namespace, so what it does with each item (write
+    a file, talk to a database on 127.0.0.1) is unaffected by where the items were measured.
+    """
+    items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1024)
+    stop = threading.Event()
+
+    async def pump() -> None:
+        async for item in produce():
+            while not stop.is_set():
+                try:
+                    items.put_nowait(("item", item))
+                    break
+                except queue.Full:
+                    await asyncio.sleep(0.01)
+            if stop.is_set():
+                return
+
+    def body() -> None:
+        try:
+            if name is not None:
+                with open(NETNS_DIR / name) as ns:
+                    _setns(ns.fileno())
+            asyncio.run(pump())
+            finish(("done", None))
+        except BaseException as exc:
+            finish(("error", exc))
+
+    def finish(message: tuple[str, object]) -> None:
+        while not stop.is_set():
+            try:
+                items.put(message, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=body, name=f"netns-{name or 'here'}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = items.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise payload  # type: ignore[misc]
+            yield payload  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
