@@ -213,6 +213,9 @@ def scan_command(
     province: Province = None,
     project: Project = None,
     direction: Direction = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
+    ] = None,
 ) -> None:
     """Scan targets for IPv6 support; print them, write them (--out) and/or store them."""
     from v6pilot.checks.context import ScanOptions
@@ -220,6 +223,10 @@ def scan_command(
     from v6pilot.scan import session
     from v6pilot.scan.output import ResultWriter, open_writer
 
+    if metrics_port is not None:
+        from v6pilot.metrics import start_metrics_server
+
+        start_metrics_server(metrics_port)
     store = _open_store(db) if (inventory or store_run or db) else None
     if inventory and store is None:
         _fail(V6PilotError("--inventory needs a database"))

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from v6pilot.checks.context import ScanOptions, Target
+from v6pilot.metrics import record_report
 from v6pilot.net.network import Network
 from v6pilot.scan.engine import TargetReport, scan
 from v6pilot.scoring.grade import grade
@@ -34,4 +35,5 @@ async def scan_and_evaluate(
 ) -> AsyncIterator[dict[str, Any]]:
     """Scan targets and yield each one's contract line as soon as it is done."""
     async for report in scan(targets, net, options, concurrency=concurrency):
+        record_report(report)
         yield evaluate(report, rubric)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import socket
+import urllib.request
+
+from v6pilot.checks.context import Target
+from v6pilot.checks.result import CheckResult, Status
+from v6pilot.metrics import record_report, record_throttle, start_metrics_server
+from v6pilot.scan.engine import TargetReport
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_metrics_count_targets_checks_errors_and_throttling() -> None:
+    report = TargetReport(
+        Target("a.example.cn", "a.example.cn", "http://a.example.cn/"),
+        "quick",
+        {
+            "dns.aaaa": CheckResult(Status.PASS, "dns.aaaa.pass"),
+            "web.homepage_v6": CheckResult(Status.ERROR, "check.deadline"),
+        },
+        0.1,
+    )
+    port = free_port()
+    start_metrics_server(port)
+    record_report(report)
+    record_throttle("ip", 0.25)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'v6pilot_targets_total{profile="quick"}' in text
+    assert 'v6pilot_checks_total{check="dns.aaaa",status="pass"}' in text
+    assert 'v6pilot_errors_total{kind="check.deadline"}' in text
+    assert 'v6pilot_throttle_wait_seconds_total{scope="ip"} 0.25' in text

@@ -1,0 +1,41 @@
+"""Prometheus metrics of scanning: targets done, check outcomes, errors by kind, queue depth and
+politeness throttling. Served on `/metrics` by `start_metrics_server` (scan --metrics-port, the
+Celery workers)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, start_http_server
+
+from v6pilot.checks.result import Status
+from v6pilot.scan.engine import TargetReport
+
+TARGETS = Counter("v6pilot_targets_total", "Targets scanned", ["profile"])
+CHECKS = Counter("v6pilot_checks_total", "Check results", ["check", "status"])
+ERRORS = Counter("v6pilot_errors_total", "Checks that could not measure, by kind", ["kind"])
+QUEUE_DEPTH = Gauge("v6pilot_queue_depth", "Chunks waiting in the distributed queue")
+THROTTLE_WAITS = Counter(
+    "v6pilot_throttle_waits_total", "Waits imposed by per-destination limits", ["scope"]
+)
+THROTTLE_SECONDS = Counter(
+    "v6pilot_throttle_wait_seconds_total", "Seconds waited for per-destination limits", ["scope"]
+)
+
+
+def record_report(report: TargetReport) -> None:
+    """Count one scanned target and its check results."""
+    TARGETS.labels(report.profile).inc()
+    for check_id, result in report.checks.items():
+        CHECKS.labels(check_id, result.status.value).inc()
+        if result.status is Status.ERROR:
+            ERRORS.labels(result.code).inc()
+
+
+def record_throttle(scope: str, seconds: float) -> None:
+    """Count one wait of `seconds` imposed by a per-destination limit of `scope` (ip, domain...)."""
+    THROTTLE_WAITS.labels(scope).inc()
+    THROTTLE_SECONDS.labels(scope).inc(seconds)
+
+
+def start_metrics_server(port: int, address: str = "127.0.0.1") -> None:
+    """Serve /metrics on address:port in a background thread."""
+    start_http_server(port, addr=address)
