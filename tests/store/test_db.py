@@ -22,6 +22,7 @@ TABLES = {
     "asset_projects",
     "scan_runs",
     "scan_results",
+    "run_targets",
     "targets",
     "schedules",
 }
@@ -74,7 +75,7 @@ def test_unreachable_database_is_a_store_error_without_password() -> None:
 
 def test_migrations_ship_in_the_package() -> None:
     assert (MIGRATIONS / "env.py").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 def test_open_migrates_an_empty_database_to_head(empty_database_url: str) -> None:

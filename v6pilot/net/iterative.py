@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar, cast
@@ -170,11 +170,19 @@ class DelegationCache:
 
     Shared by every resolution of one event loop. It also merges concurrent identical queries
     into one and remembers addresses that recently failed so that they are tried last.
+    `before_query(address)`, if given, is awaited before each query sent (politeness).
     """
 
-    def __init__(self, *, max_ttl: float = 86400.0, max_entries: int = 200_000) -> None:
+    def __init__(
+        self,
+        *,
+        max_ttl: float = 86400.0,
+        max_entries: int = 200_000,
+        before_query: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.max_ttl = max_ttl
         self.max_entries = max_entries
+        self.before_query = before_query
         self._cuts: dict[tuple[frozenset[int], NameKey], tuple[float, _Delegation]] = {}
         self._hosts: dict[tuple[frozenset[int], NameKey], tuple[float, _HostAddresses]] = {}
         self._penalties: dict[str, float] = {}
@@ -231,10 +239,23 @@ class DelegationCache:
         key = (address, port, name_key(qname), rdtype)
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(query(qname, rdtype, address, port=port, timeout=timeout))
+            task = asyncio.ensure_future(self._send(qname, rdtype, address, port, timeout))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
         return await asyncio.shield(task)
+
+    async def _send(
+        self,
+        qname: dns.name.Name,
+        rdtype: dns.rdatatype.RdataType,
+        address: str,
+        port: int,
+        timeout: float,
+    ) -> dns.message.Message:
+        """One query on the network, after `before_query` allows it."""
+        if self.before_query is not None:
+            await self.before_query(address)
+        return await query(qname, rdtype, address, port=port, timeout=timeout)
 
     def _forget(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import dns.message
@@ -88,6 +88,7 @@ class LiveNetwork:
 
     One `DelegationCache` serves every iterative resolution, so zone cuts are learnt once per
     scan. `dns_port` is the port of direct and iterative queries (53 except in tests).
+    `dns_throttle(server)`, if given, is awaited before each query of an iterative resolution.
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class LiveNetwork:
         timeout: float = 5.0,
         max_body: int = DEFAULT_MAX_BODY,
         dns_port: int = DNS_PORT,
+        dns_throttle: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.resolvers = list(resolvers) if resolvers is not None else system_resolvers()
         if not self.resolvers:
@@ -107,7 +109,7 @@ class LiveNetwork:
         self.timeout = timeout
         self.dns_port = dns_port
         self._http = HttpClient(ca_file=ca_file, timeout=timeout, max_body=max_body)
-        self._delegations = DelegationCache()
+        self._delegations = DelegationCache(before_query=dns_throttle)
         self._routes: frozenset[int] | None = None
 
     async def resolve(self, name: str, rdtype: RdataTypeLike) -> Resolution:

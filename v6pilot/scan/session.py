@@ -1,10 +1,10 @@
 """One scan as the CLI runs it: inputs validated, the network built where the scan must run
-(optionally inside a network namespace), results scored and handed to sinks (terminal, file,
-database) in the caller's thread."""
+(optionally inside a network namespace, optionally polite: per-destination limits), results
+scored and handed to sinks (terminal, file, database) in the caller's thread."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,12 @@ from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.checks.registry import checks_for
 from v6pilot.errors import V6PilotError
 from v6pilot.inventory.model import AssetKind
+from v6pilot.metrics import record_throttle
+from v6pilot.net.limits import check_limiter_url, open_limiter
 from v6pilot.net.live import LiveNetwork, parse_resolver, system_resolvers
 from v6pilot.net.netns import ETC_NETNS, iterate_in_netns
+from v6pilot.net.network import Network
+from v6pilot.net.polite import Limits, PoliteNetwork, Throttle
 from v6pilot.net.roothints import load_root_hints
 from v6pilot.scan.output import ResultWriter
 from v6pilot.scan.targets import InputProblem, TargetError, parse_target, read_targets
@@ -30,12 +34,16 @@ class ScanError(V6PilotError):
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """How to build the scan's network: resolvers, root hints, trust anchors, namespace."""
+    """How to build the scan's network: resolvers, root hints, trust anchors, namespace, and
+    the per-destination limits (None: unlimited) kept in this process or in Redis at
+    `limiter_url` (shared by every process scanning with it)."""
 
     resolvers: tuple[tuple[str, int], ...] = ()
     root_hints: Path | None = None
     ca_file: Path | None = None
     netns: str | None = None
+    limits: Limits | None = None
+    limiter_url: str | None = None
 
 
 @dataclass
@@ -49,10 +57,18 @@ class ScanPlan:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     asset_ids: dict[str, int] = field(default_factory=dict)
     """Target URL -> inventory asset id, for scans of the inventory."""
+    rubric_file: Path | None = None
+    """Where `rubric` was read from (None: the shipped default), to load it again on resume."""
 
 
 def network_config(
-    resolvers: list[str], root_hints: Path | None, ca_file: Path | None, netns: str | None
+    resolvers: list[str],
+    root_hints: Path | None,
+    ca_file: Path | None,
+    netns: str | None,
+    *,
+    limits: Limits | None = None,
+    limiter_url: str | None = None,
 ) -> NetworkConfig:
     """Validate the network options now, so a typo fails before the scan starts."""
     try:
@@ -65,7 +81,9 @@ def network_config(
         raise ScanError(f"CA file {ca_file} does not exist")
     if netns is not None and not Path("/run/netns", netns).exists():
         raise ScanError(f"network namespace {netns} does not exist")
-    return NetworkConfig(parsed, root_hints, ca_file, netns)
+    if limiter_url is not None:
+        check_limiter_url(limiter_url)
+    return NetworkConfig(parsed, root_hints, ca_file, netns, limits, limiter_url)
 
 
 def plan_scan(
@@ -91,7 +109,7 @@ def plan_scan(
                 problems.append(item)
             else:
                 targets.append(item)
-    return ScanPlan(targets, problems, options, load_rubric(rubric), network)
+    return ScanPlan(targets, problems, options, load_rubric(rubric), network, {}, _absolute(rubric))
 
 
 def plan_inventory_scan(
@@ -118,7 +136,14 @@ def plan_inventory_scan(
         target = parse_target(text, allow_private=True)
         targets.append(target)
         asset_ids[target.url] = asset_id
-    return ScanPlan(targets, problems, options, load_rubric(rubric), network, asset_ids)
+    return ScanPlan(
+        targets, problems, options, load_rubric(rubric), network, asset_ids, _absolute(rubric)
+    )
+
+
+def _absolute(path: Path | None) -> Path | None:
+    """`path` made absolute, so a resumed scan finds it from any working directory."""
+    return path.resolve() if path is not None else None
 
 
 def _resolvers(config: NetworkConfig) -> list[tuple[str, int]]:
@@ -129,13 +154,20 @@ def _resolvers(config: NetworkConfig) -> list[tuple[str, int]]:
     return system_resolvers()
 
 
-def build_network(config: NetworkConfig, options: ScanOptions) -> LiveNetwork:
-    """The live network for a scan; call it where the scan runs (inside its namespace)."""
+def build_network(
+    config: NetworkConfig,
+    options: ScanOptions,
+    *,
+    dns_throttle: Callable[[str], Awaitable[None]] | None = None,
+) -> LiveNetwork:
+    """The live network for a scan; call it where the scan runs (inside its namespace).
+    `dns_throttle` paces the queries of iterative resolutions (see `scan_network`)."""
     network = LiveNetwork(
         resolvers=_resolvers(config),
         root_hints=load_root_hints(config.root_hints) if config.root_hints else None,
         ca_file=str(config.ca_file) if config.ca_file else None,
         timeout=options.timeout,
+        dns_throttle=dns_throttle,
     )
     if 6 not in network.routes():
         where = f"namespace {config.netns}" if config.netns else "this machine"
@@ -146,11 +178,29 @@ def build_network(config: NetworkConfig, options: ScanOptions) -> LiveNetwork:
     return network
 
 
-def results(plan: ScanPlan, *, concurrency: int) -> Iterator[dict[str, Any]]:
-    """Scan the plan's targets (inside its namespace, if any) and yield scored results."""
+def scan_network(config: NetworkConfig, options: ScanOptions) -> Network:
+    """The network a scan uses: the live one, wrapped in `PoliteNetwork` when `config.limits`
+    is set (waits counted in the metrics); call it where the scan runs, on its event loop.
+    A limiter connects on first use, so one left behind by a failing build holds nothing."""
+    if config.limits is None:
+        return build_network(config, options)
+    throttle = Throttle(config.limits, open_limiter(config.limiter_url), on_wait=record_throttle)
+    live = build_network(config, options, dns_throttle=throttle.dns_query)
+    return PoliteNetwork(live, throttle)
+
+
+NetworkFactory = Callable[[], Network]
+"""Builds the network on the scan's event loop (tests and other runners inject their own)."""
+
+
+def results(
+    plan: ScanPlan, *, concurrency: int, network: NetworkFactory | None = None
+) -> Iterator[dict[str, Any]]:
+    """Scan the plan's targets (inside its namespace, if any) and yield scored results, over
+    `network()` if given, else `scan_network` for the plan."""
 
     async def produce() -> AsyncIterator[dict[str, Any]]:
-        net = build_network(plan.network, plan.options)
+        net = network() if network is not None else scan_network(plan.network, plan.options)
         try:
             async for result in scan_and_evaluate(
                 plan.targets, net, plan.options, plan.rubric, concurrency=concurrency
@@ -163,7 +213,12 @@ def results(plan: ScanPlan, *, concurrency: int) -> Iterator[dict[str, Any]]:
 
 
 def run(
-    plan: ScanPlan, *, concurrency: int, writers: list[ResultWriter], on_each: Callable[[], None]
+    plan: ScanPlan,
+    *,
+    concurrency: int,
+    writers: list[ResultWriter],
+    on_each: Callable[[], None],
+    network: NetworkFactory | None = None,
 ) -> int:
     """Run the planned scan, handing every result to each writer; returns the number scanned.
 
@@ -171,7 +226,7 @@ def run(
     """
     count = 0
     try:
-        for result in results(plan, concurrency=concurrency):
+        for result in results(plan, concurrency=concurrency, network=network):
             for writer in writers:
                 writer.write(result)
             count += 1

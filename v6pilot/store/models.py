@@ -226,6 +226,23 @@ class ScanResult(Base):
     asset: Mapped[Asset | None] = relationship()
 
 
+class RunTarget(Base):
+    """One target a run planned to scan, in plan order, so an interrupted run can be resumed:
+    its remaining targets are those without a result (matched by URL)."""
+
+    __tablename__ = "run_targets"
+    __table_args__ = (UniqueConstraint("run_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("scan_runs.id", ondelete="CASCADE"))
+    raw: Mapped[str] = mapped_column(String(TARGET_LENGTH))
+    host: Mapped[str] = mapped_column(String(TARGET_LENGTH))
+    url: Mapped[str] = mapped_column(Text)
+    asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL"), index=True
+    )
+
+
 class Target(Base):
     """A goal: at `level`, group `group_name` must reach `threshold` of `indicator` by
     `deadline` (e.g. industry education, share_reach_v6 >= 0.95 by 2023-12-31)."""

@@ -1,13 +1,15 @@
 """Scan runs and their results: start and finish a run, save each contract line idempotently,
-and stream a run's results back, alone or joined with the inventory for aggregation."""
+and stream a run's results back, alone or joined with the inventory for aggregation. A run's
+planned targets are kept too, so that an interrupted run can be resumed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import Executable, Row, select
+from sqlalchemy import Executable, Row, exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from v6pilot.store.models import (
     Project,
     Region,
     RunStatus,
+    RunTarget,
     ScanResult,
     ScanRun,
     asset_projects,
@@ -77,6 +80,65 @@ def finish_run(
     if note is not None:
         run.note = note
     return run
+
+
+def reopen_run(session: Session, run_id: int) -> ScanRun:
+    """Put run `run_id` back in state `running` (to resume it), keeping everything else."""
+    run = get_run(session, run_id)
+    run.status = RunStatus.RUNNING
+    run.finished_at = None
+    return run
+
+
+def add_run_targets(
+    session: Session, run_id: int, targets: Iterable[Mapping[str, Any]], *, batch: int = BATCH
+) -> int:
+    """Record the targets run `run_id` plans to scan, in order; each a mapping with `raw`,
+    `host`, `url` and `asset_id` (or None). URLs must be unique within the run."""
+    rows = (
+        {
+            "run_id": run_id,
+            "raw": target["raw"],
+            "host": target["host"],
+            "url": target["url"],
+            "asset_id": target.get("asset_id"),
+        }
+        for target in targets
+    )
+    count = 0
+    while chunk := list(islice(rows, batch)):
+        session.execute(insert(RunTarget), chunk)
+        count += len(chunk)
+    return count
+
+
+def planned_targets(session: Session, run_id: int, *, batch: int = BATCH) -> Iterator[RunTarget]:
+    """The targets run `run_id` planned, in plan order, fetched `batch` at a time."""
+    query = (
+        select(RunTarget)
+        .where(RunTarget.run_id == run_id)
+        .order_by(RunTarget.id)
+        .execution_options(yield_per=batch)
+    )
+    yield from session.scalars(query)
+
+
+def count_planned(session: Session, run_id: int) -> int:
+    """How many targets run `run_id` planned (0 for a run recorded without its plan)."""
+    query = select(func.count()).select_from(RunTarget).where(RunTarget.run_id == run_id)
+    return session.scalar(query) or 0
+
+
+def done_targets(session: Session, run_id: int) -> set[str]:
+    """The URLs of the targets run `run_id` has a saved result for."""
+    return set(session.scalars(select(ScanResult.url).where(ScanResult.run_id == run_id)))
+
+
+def count_missing(session: Session, run_id: int) -> int:
+    """How many planned targets of run `run_id` have no saved result yet."""
+    saved = exists().where(ScanResult.run_id == run_id, ScanResult.url == RunTarget.url)
+    query = select(func.count()).select_from(RunTarget).where(RunTarget.run_id == run_id, ~saved)
+    return session.scalar(query) or 0
 
 
 def latest_run_ids(
