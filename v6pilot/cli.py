@@ -200,12 +200,17 @@ def scan_command(
     ca_file: CaFile = None,
     allow_private: AllowPrivate = False,
     netns: Netns = None,
-    concurrency: Concurrency = 100,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Targets scanned at once (default 100).")
+    ] = None,
     timeout: Timeout = 5.0,
     rubric: RubricFile = None,
     out: Annotated[Path | None, typer.Option(help=".jsonl, .csv or .xlsx")] = None,
     db: Db = None,
     store_run: Annotated[bool, typer.Option("--store", help="Store the run in --db.")] = False,
+    resume: Annotated[
+        int | None, typer.Option(help="Continue the stored run with this id where it stopped.")
+    ] = None,
     inventory: Annotated[bool, typer.Option(help="Scan the inventory's assets.")] = False,
     organisation: Organisation = None,
     industry: Industry = None,
@@ -213,26 +218,66 @@ def scan_command(
     province: Province = None,
     project: Project = None,
     direction: Direction = None,
+    polite: Annotated[
+        bool, typer.Option(help="Per-destination limits (off only for your own lab).")
+    ] = True,
+    per_ip_connections: Annotated[int, typer.Option(min=0, help="Per IP (0: no limit).")] = 6,
+    per_ip_rate: Annotated[float, typer.Option(min=0, help="Requests/s per IP.")] = 20.0,
+    per_domain_rate: Annotated[
+        float, typer.Option(min=0, help="Requests/s per registrable domain.")
+    ] = 20.0,
+    per_dns_server_rate: Annotated[float, typer.Option(min=0, help="Queries/s per server.")] = 50.0,
+    ipv6_prefix: Annotated[
+        int, typer.Option(min=1, max=128, help="IPv6 addresses limited together per prefix.")
+    ] = 64,
+    limiter_url: Annotated[
+        str | None,
+        typer.Option(envvar="V6PILOT_LIMITER", help="Redis URL to share limits between scans."),
+    ] = None,
+    distributed: Annotated[
+        bool, typer.Option(help="Queue the scan for Celery workers (needs PostgreSQL).")
+    ] = False,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Targets per distributed chunk.")] = 50,
+    broker: Annotated[
+        str | None, typer.Option(envvar="V6PILOT_BROKER", help="Celery broker URL.")
+    ] = None,
+    queue: Annotated[str | None, typer.Option(envvar="V6PILOT_QUEUE", help="Queue name.")] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
     ] = None,
 ) -> None:
     """Scan targets for IPv6 support; print them, write them (--out) and/or store them."""
     from v6pilot.checks.context import ScanOptions
-    from v6pilot.checks.registry import checks_for
+    from v6pilot.net.polite import Limits
     from v6pilot.scan import session
-    from v6pilot.scan.output import ResultWriter, open_writer
 
     if metrics_port is not None:
         from v6pilot.metrics import start_metrics_server
 
         start_metrics_server(metrics_port)
-    store = _open_store(db) if (inventory or store_run or db) else None
-    if inventory and store is None:
-        _fail(V6PilotError("--inventory needs a database"))
+    if resume is not None and (targets or input_file or inventory):
+        _fail(V6PilotError("--resume continues a stored run: give no targets with it"))
+    needs_store = inventory or store_run or db or resume is not None or distributed
+    store = _open_store(db) if needs_store else None
+    limits = (
+        Limits(
+            ip_connections=per_ip_connections,
+            ip_rate=per_ip_rate,
+            domain_rate=per_domain_rate,
+            dns_rate=per_dns_server_rate,
+            ipv6_prefix=ipv6_prefix,
+        )
+        if polite
+        else None
+    )
     try:
+        if store is not None and resume is not None:
+            _resume_scan(store, resume, concurrency, limiter_url, out)
+            return
         options = ScanOptions(profile=profile, timeout=timeout, allow_private=allow_private)
-        network = session.network_config(resolver or [], root_hints, ca_file, netns)
+        network = session.network_config(
+            resolver or [], root_hints, ca_file, netns, limits=limits, limiter_url=limiter_url
+        )
         if inventory and store is not None:
             where = _asset_filter(
                 organisation=organisation,
@@ -249,40 +294,94 @@ def scan_command(
             plan = session.plan_scan(
                 targets or [], input_file, options=options, network=network, rubric=rubric
             )
-    except V6PilotError as exc:
-        _fail(exc)
-    for problem in plan.problems:
-        console.print(f"[yellow]skipped input[/yellow] {problem}")
-    if not plan.targets:
-        _fail(V6PilotError("nothing to scan"))
-    writers: list[ResultWriter] = []
-    shown: list[dict[str, Any]] = []
-    recorder = None
-    try:
-        if out is not None:
-            writers.append(open_writer(out, [c.id for c in checks_for(profile)]))
-        if store is not None:
-            from v6pilot.store.recorder import RunRecorder
+        for problem in plan.problems:
+            console.print(f"[yellow]skipped input[/yellow] {problem}")
+        if not plan.targets:
+            raise V6PilotError("nothing to scan")
+        in_flight = concurrency or 100
+        if distributed and store is not None:
+            _distributed_scan(plan, store, in_flight, chunk_size, broker, queue)
+        elif store is not None:
+            from v6pilot.scan.resume import start_run
 
-            recorder = RunRecorder(
-                store,
-                profile=profile,
-                rubric=plan.rubric.name,
-                expected=len(plan.targets),
-                asset_ids=plan.asset_ids,
+            recorded = start_run(store, plan, concurrency=in_flight)
+            with _progress(recorded.remaining) as advance:
+                recorded.run(out=out, on_each=advance)
+            console.print(
+                f"stored as run {recorded.run_id} in {store.url}; "
+                f"if interrupted, continue with --resume {recorded.run_id}"
             )
-            writers.append(recorder)
-        if not writers:
-            writers.append(_Collector(shown))
-        with _progress(len(plan.targets)) as advance:
-            session.run(plan, concurrency=concurrency, writers=writers, on_each=advance)
+        else:
+            _plain_scan(plan, in_flight, out)
     except V6PilotError as exc:
         _fail(exc)
+
+
+def _plain_scan(plan: Any, concurrency: int, out: Path | None) -> None:
+    """Scan without a database: to the terminal, or streamed into `out`."""
+    from v6pilot.checks.registry import checks_for
+    from v6pilot.scan import session
+    from v6pilot.scan.output import ResultWriter, open_writer
+
+    shown: list[dict[str, Any]] = []
+    writers: list[ResultWriter] = []
+    if out is not None:
+        writers.append(open_writer(out, [c.id for c in checks_for(plan.options.profile)]))
+    else:
+        writers.append(_Collector(shown))
+    with _progress(len(plan.targets)) as advance:
+        session.run(plan, concurrency=concurrency, writers=writers, on_each=advance)
     _print_results(shown)
     if out is not None:
         console.print(f"{len(plan.targets)} result(s) written to {out}")
-    if recorder is not None:
-        console.print(f"stored as run {recorder.run_id} in {recorder.store.url}")
+
+
+def _resume_scan(
+    store: Store, run_id: int, concurrency: int | None, limiter_url: str | None, out: Path | None
+) -> None:
+    from v6pilot.scan.resume import resume_run
+
+    recorded = resume_run(store, run_id, concurrency=concurrency, limiter_url=limiter_url)
+    if recorded.finished and not recorded.remaining:
+        console.print(f"run {run_id} is already finished")
+        return
+    console.print(f"run {run_id}: {recorded.remaining} of {recorded.planned} target(s) left")
+    with _progress(recorded.remaining) as advance:
+        recorded.run(out=out, on_each=advance)
+    console.print(f"run {run_id} continued in {store.url}")
+
+
+def _distributed_scan(
+    plan: Any,
+    store: Store,
+    concurrency: int,
+    chunk_size: int,
+    broker: str | None,
+    queue: str | None,
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from v6pilot.scan import distributed
+
+    app_ = distributed.make_app(broker, queue=queue)
+    submitted = distributed.submit(
+        plan, store, app=app_, chunk_size=chunk_size, concurrency=concurrency
+    )
+    console.print(
+        f"run {submitted.run_id}: {submitted.expected} target(s) in {submitted.chunks} "
+        "chunk(s) queued for the workers"
+    )
+    bar = Progress(
+        "scanning", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+    with bar:
+        task = bar.add_task("scan", total=submitted.expected)
+        distributed.wait(
+            store,
+            submitted.run_id,
+            progress=lambda saved, planned: bar.update(task, completed=saved, total=planned),
+        )
+    console.print(f"run {submitted.run_id} finished in {store.url}")
 
 
 class _Collector:
@@ -336,6 +435,33 @@ def _print_results(results: list[dict[str, Any]]) -> None:
 
 inventory_app = typer.Typer(help="Units, projects and assets to evaluate.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
+
+
+@app.command("worker")
+def worker_command(
+    broker: Annotated[
+        str | None, typer.Option(envvar="V6PILOT_BROKER", help="Celery broker URL.")
+    ] = None,
+    queue: Annotated[str | None, typer.Option(envvar="V6PILOT_QUEUE", help="Queue name.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: one per core).")
+    ] = None,
+    hostname: Annotated[str, typer.Option(help="Node name (%h: host).")] = "v6pilot@%h",
+    loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
+    ] = None,
+) -> None:
+    """Start a Celery worker that scans queued chunks (see docs/distributed.md)."""
+    from v6pilot.scan.worker import run_worker
+
+    if metrics_port is not None:
+        from v6pilot.metrics import start_metrics_server
+
+        start_metrics_server(metrics_port)
+    run_worker(
+        broker=broker, queue=queue, concurrency=concurrency, hostname=hostname, loglevel=loglevel
+    )
 
 
 @inventory_app.command("import")
