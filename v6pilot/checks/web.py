@@ -61,11 +61,6 @@ async def both_homepages(ctx: TargetContext) -> tuple[facts.Chain, facts.Chain]:
     return v4, v6
 
 
-def lookup_failed(found: facts.Addresses) -> bool:
-    """The resolver failed (as opposed to answering that there is nothing)."""
-    return bool(found.error) and not found.usable and "NXDOMAIN" not in found.error
-
-
 def rejected_text(found: facts.Addresses) -> str:
     """The published but unusable addresses with the reasons, or the lookup's error."""
     parts = [f"{address} ({reason})" for address, reason in found.rejected]
@@ -143,7 +138,7 @@ async def chain_failure(ctx: TargetContext, chain: facts.Chain) -> tuple[str, di
             params["rejected"] = rejected_text(found)
             if len(chain.hops) > 1:
                 return "redirect_no_aaaa", {**params, "previous": chain.hops[-2].url}
-            return ("lookup_failed" if lookup_failed(found) else "no_aaaa"), params
+            return ("lookup_failed" if found.lookup_failed else "no_aaaa"), params
         port = url_port(last.url)
         params["endpoint"] = format_endpoint(last.address, port)
         outcome = await port_outcome(ctx, last.address, port)
@@ -177,7 +172,7 @@ async def reach_v6(ctx: TargetContext) -> CheckResult:
     host = ctx.target.host
     found = await facts.addresses(ctx, host, 6)
     if not found.usable:
-        code = "lookup_failed" if lookup_failed(found) else "no_aaaa"
+        code = "lookup_failed" if found.lookup_failed else "no_aaaa"
         status = Status.ERROR if code == "lookup_failed" else Status.FAIL
         return CheckResult.make(
             status,
