@@ -137,7 +137,9 @@ async def fetch_from(
     return None, "; ".join(errors), candidates[-1]
 
 
-async def follow(ctx: TargetContext, url: str, family: int) -> Chain:
+async def follow(
+    ctx: TargetContext, url: str, family: int, *, max_body: int | None = None
+) -> Chain:
     """Fetch `url` over one family and follow redirects over the same family."""
     hops: list[Hop] = []
     seen: set[str] = set()
@@ -146,7 +148,7 @@ async def follow(ctx: TargetContext, url: str, family: int) -> Chain:
         if current in seen:
             return Chain(family, hops, None, f"redirect loop at {current}")
         seen.add(current)
-        response, error, address = await fetch_from(ctx, current, family)
+        response, error, address = await fetch_from(ctx, current, family, max_body=max_body)
         hop = Hop(current, address, response.status if response else None, error, response)
         hops.append(hop)
         if response is None:

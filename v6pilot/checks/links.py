@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from v6pilot.checks import facts
 from v6pilot.checks.context import TargetContext
@@ -107,23 +107,15 @@ async def fetch_slots(ctx: TargetContext) -> asyncio.Semaphore:
 async def fetch_following(ctx: TargetContext, url: str, family: int, max_body: int) -> Fetched:
     """GET `url` over `family` with a body cap, following redirects over the same family."""
     async with await fetch_slots(ctx):
-        seen: set[str] = set()
-        current = url
-        for _ in range(ctx.options.max_redirects + 1):
-            if current in seen:
-                return Fetched(url, None, f"redirect loop at {current}")
-            seen.add(current)
-            response, error, _ = await facts.fetch_from(ctx, current, family, max_body=max_body)
-            if response is None:
-                if current == url:
-                    return Fetched(url, None, error, first_hop_failed=True)
-                return Fetched(url, None, f"redirected to {current}: {error}")
-            if response.location is None:
-                return Fetched(url, response)
-            current = absolute_url(current, response.location) or urljoin(
-                current, response.location
-            )
-        return Fetched(url, None, f"more than {ctx.options.max_redirects} redirects")
+        chain = await facts.follow(ctx, url, family, max_body=max_body)
+    if chain.final is not None:
+        return Fetched(url, chain.final)
+    if chain.first_failed:
+        return Fetched(url, None, chain.hops[0].error if chain.hops else chain.error, True)
+    last = chain.hops[-1]
+    if last.status is None:
+        return Fetched(url, None, f"redirected to {last.url}: {last.error}")
+    return Fetched(url, None, chain.error)
 
 
 async def v6_homepage(ctx: TargetContext) -> tuple[HttpResponse | None, Status]:
