@@ -111,7 +111,8 @@ async def fetch_following(ctx: TargetContext, url: str, family: int, max_body: i
     if chain.final is not None:
         return Fetched(url, chain.final)
     if chain.first_failed:
-        return Fetched(url, None, chain.hops[0].error if chain.hops else chain.error, True)
+        error = chain.hops[0].error if chain.hops else chain.error
+        return Fetched(url, None, error, first_hop_failed=True)
     last = chain.hops[-1]
     if last.status is None:
         return Fetched(url, None, f"redirected to {last.url}: {last.error}")
