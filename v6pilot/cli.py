@@ -204,6 +204,9 @@ def scan_command(
         int | None, typer.Option(min=1, help="Targets scanned at once (default 100).")
     ] = None,
     timeout: Timeout = 5.0,
+    processes: Annotated[
+        int | None, typer.Option(min=1, help="Scanner processes (default: one per core).")
+    ] = None,
     rubric: RubricFile = None,
     out: Annotated[Path | None, typer.Option(help=".jsonl, .csv or .xlsx")] = None,
     db: Db = None,
@@ -250,6 +253,7 @@ def scan_command(
     from v6pilot.checks.context import ScanOptions
     from v6pilot.net.polite import Limits
     from v6pilot.scan import session
+    from v6pilot.scan.parallel import default_processes
 
     if metrics_port is not None:
         from v6pilot.metrics import start_metrics_server
@@ -299,6 +303,7 @@ def scan_command(
         if not plan.targets:
             raise V6PilotError("nothing to scan")
         in_flight = concurrency or 100
+        workers = processes or default_processes(len(plan.targets))
         if distributed and store is not None:
             _distributed_scan(plan, store, in_flight, chunk_size, broker, queue)
         elif store is not None:
@@ -306,18 +311,18 @@ def scan_command(
 
             recorded = start_run(store, plan, concurrency=in_flight)
             with _progress(recorded.remaining) as advance:
-                recorded.run(out=out, on_each=advance)
+                recorded.run(out=out, on_each=advance, processes=workers)
             console.print(
                 f"stored as run {recorded.run_id} in {store.url}; "
                 f"if interrupted, continue with --resume {recorded.run_id}"
             )
         else:
-            _plain_scan(plan, in_flight, out)
+            _plain_scan(plan, in_flight, out, workers)
     except V6PilotError as exc:
         _fail(exc)
 
 
-def _plain_scan(plan: Any, concurrency: int, out: Path | None) -> None:
+def _plain_scan(plan: Any, concurrency: int, out: Path | None, processes: int) -> None:
     """Scan without a database: to the terminal, or streamed into `out`."""
     from v6pilot.checks.registry import checks_for
     from v6pilot.scan import session
@@ -330,7 +335,9 @@ def _plain_scan(plan: Any, concurrency: int, out: Path | None) -> None:
     else:
         writers.append(_Collector(shown))
     with _progress(len(plan.targets)) as advance:
-        session.run(plan, concurrency=concurrency, writers=writers, on_each=advance)
+        session.run(
+            plan, concurrency=concurrency, writers=writers, on_each=advance, processes=processes
+        )
     _print_results(shown)
     if out is not None:
         console.print(f"{len(plan.targets)} result(s) written to {out}")
@@ -346,8 +353,12 @@ def _resume_scan(
         console.print(f"run {run_id} is already finished")
         return
     console.print(f"run {run_id}: {recorded.remaining} of {recorded.planned} target(s) left")
+    from v6pilot.scan.parallel import default_processes
+
     with _progress(recorded.remaining) as advance:
-        recorded.run(out=out, on_each=advance)
+        recorded.run(
+            out=out, on_each=advance, processes=default_processes(recorded.remaining)
+        )
     console.print(f"run {run_id} continued in {store.url}")
 
 

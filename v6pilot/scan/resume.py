@@ -66,6 +66,7 @@ class RecordedScan:
         network: NetworkFactory | None = None,
         commit_every: int = COMMIT_EVERY,
         commit_seconds: float = COMMIT_SECONDS,
+        processes: int = 1,
     ) -> int:
         """Scan the remaining targets into the run (and into `out`: any format for a new run,
         .jsonl only when resuming); the number scanned. `network` as in `session.run`."""
@@ -93,6 +94,7 @@ class RecordedScan:
             writers=writers,
             on_each=on_each,
             network=network,
+            processes=processes,
         )
 
     def _open_output(self, out: Path) -> ResultWriter:

@@ -219,14 +219,22 @@ def run(
     writers: list[ResultWriter],
     on_each: Callable[[], None],
     network: NetworkFactory | None = None,
+    processes: int = 1,
 ) -> int:
     """Run the planned scan, handing every result to each writer; returns the number scanned.
 
     Writers are closed however the scan ends; each decides what an unfinished scan means.
+    With `processes` > 1 the targets are scanned in that many processes (scan/parallel.py).
     """
     count = 0
+    if processes > 1 and network is None:
+        from v6pilot.scan.parallel import parallel_results
+
+        produced = parallel_results(plan, concurrency=concurrency, processes=processes)
+    else:
+        produced = results(plan, concurrency=concurrency, network=network)
     try:
-        for result in results(plan, concurrency=concurrency, network=network):
+        for result in produced:
             for writer in writers:
                 writer.write(result)
             count += 1
