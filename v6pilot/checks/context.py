@@ -64,6 +64,9 @@ class Memo:
         if task is None:
             task = asyncio.ensure_future(factory())
             self._tasks[key] = task
+        elif task.done():
+            done: T = task.result()
+            return done
         result: T = await asyncio.shield(task)
         return result
 

@@ -52,8 +52,7 @@ _LINK_ATTRIBUTES = {
 }
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_RUN = re.compile(rf"[{_CJK}]+|[^\W{_CJK}]+")
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 _RANDOM_TEXT = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 _RANDOM_LINK = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[A-Za-z0-9]{16,}")
 _NUMBER = re.compile(r"\d[\d.,:/-]*")
@@ -151,12 +150,7 @@ def _masked_text(text: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """Text as tokens: each CJK character is one, each other word one."""
-    tokens: list[str] = []
-    for run in _RUN.findall(text):
-        if _CJK_CHAR.match(run):
-            tokens.extend(run)
-        else:
-            tokens.append(run)
+    tokens: list[str] = _TOKEN.findall(text)
     return tokens
 
 
@@ -213,4 +207,5 @@ def _rounded(score: float | None) -> float | None:
 
 def similarity(html_a: str, html_b: str) -> Similarity:
     """How alike two pages are, from 0 (nothing shared) to 1 (the same page)."""
-    return compare(fingerprint(html_a), fingerprint(html_b))
+    first = fingerprint(html_a)
+    return compare(first, first if html_b == html_a else fingerprint(html_b))
