@@ -356,9 +356,7 @@ def _resume_scan(
     from v6pilot.scan.parallel import default_processes
 
     with _progress(recorded.remaining) as advance:
-        recorded.run(
-            out=out, on_each=advance, processes=default_processes(recorded.remaining)
-        )
+        recorded.run(out=out, on_each=advance, processes=default_processes(recorded.remaining))
     console.print(f"run {run_id} continued in {store.url}")
 
 

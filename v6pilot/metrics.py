@@ -12,7 +12,9 @@ from v6pilot.scan.engine import TargetReport
 TARGETS = Counter("v6pilot_targets_total", "Targets scanned", ["profile"])
 CHECKS = Counter("v6pilot_checks_total", "Check results", ["check", "status"])
 ERRORS = Counter("v6pilot_errors_total", "Checks that could not measure, by kind", ["kind"])
-QUEUE_DEPTH = Gauge("v6pilot_queue_depth", "Chunks waiting in the distributed queue")
+QUEUE_DEPTH = Gauge(
+    "v6pilot_queue_depth", "Targets of the running scan not scanned yet (queued or in flight)"
+)
 THROTTLE_WAITS = Counter(
     "v6pilot_throttle_waits_total", "Waits imposed by per-destination limits", ["scope"]
 )

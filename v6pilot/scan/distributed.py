@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.errors import V6PilotError
+from v6pilot.metrics import QUEUE_DEPTH
 from v6pilot.net.network import Network
 from v6pilot.net.polite import Limits
 from v6pilot.scan.session import NetworkConfig, NetworkFactory, ScanPlan, results
@@ -388,6 +389,7 @@ def wait(
             status, note = run.status, run.note
             planned = count_planned(session, run_id)
             saved = planned - count_missing(session, run_id)
+        QUEUE_DEPTH.set(planned - saved)
         if progress is not None and saved != shown:
             progress(saved, planned)
             shown = saved

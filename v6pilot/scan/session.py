@@ -13,7 +13,7 @@ from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.checks.registry import checks_for
 from v6pilot.errors import V6PilotError
 from v6pilot.inventory.model import AssetKind
-from v6pilot.metrics import record_throttle
+from v6pilot.metrics import QUEUE_DEPTH, record_throttle
 from v6pilot.net.limits import check_limiter_url, open_limiter
 from v6pilot.net.live import LiveNetwork, parse_resolver, system_resolvers
 from v6pilot.net.netns import ETC_NETNS, iterate_in_netns
@@ -238,6 +238,7 @@ def run(
             for writer in writers:
                 writer.write(result)
             count += 1
+            QUEUE_DEPTH.set(len(plan.targets) - count)
             on_each()
     finally:
         for writer in writers:
