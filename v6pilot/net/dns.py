@@ -29,6 +29,8 @@ from v6pilot.errors import (
     NetRefused,
     NetUnreachable,
 )
+from v6pilot.net.dnsmux import UdpResolverClient
+from v6pilot.net.dnswire import build_query, question_bytes, read_answer
 
 NameKey = tuple[bytes, ...]
 RdataTypeLike = dns.rdatatype.RdataType | str
@@ -191,12 +193,19 @@ async def resolve(
     response = await query(
         qname, qtype, resolver, port=port, timeout=timeout, recursion_desired=True
     )
+    return _resolution(response, qname, qtype, resolver, port)
+
+
+def _resolution(
+    response: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: dns.rdatatype.RdataType,
+    resolver: str,
+    port: int,
+) -> Resolution:
+    """The Resolution a recursive resolver's reply says, or the error its rcode means."""
     rcode = response.rcode()
-    if rcode == dns.rcode.SERVFAIL:
-        raise DnsServFail(resolver, port, "answered SERVFAIL", _what(qname, qtype))
-    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        detail = f"answered {dns.rcode.to_text(rcode)}"
-        raise DnsBadResponse(resolver, port, detail, _what(qname, qtype))
+    _check_rcode(dns.rcode.to_text(rcode), resolver, port, _what(qname, qtype))
     targets, final = chase_cnames(response.answer, qname, qtype)
     records = [
         rdata.to_text() for rrset in rrsets_at(response.answer, final, qtype) for rdata in rrset
@@ -208,3 +217,39 @@ async def resolve(
         cnames=[target.to_text() for target in targets],
         records=records,
     )
+
+
+def _check_rcode(rcode: str, resolver: str, port: int, what: str) -> None:
+    if rcode == "SERVFAIL":
+        raise DnsServFail(resolver, port, "answered SERVFAIL", what)
+    if rcode not in ("NOERROR", "NXDOMAIN"):
+        raise DnsBadResponse(resolver, port, f"answered {rcode}", what)
+
+
+async def resolve_shared(
+    client: UdpResolverClient, name: str, rdtype: RdataTypeLike, *, timeout: float = 3.0
+) -> Resolution:
+    """`resolve` over the resolver's shared UDP socket, reading plain address answers without
+    dnspython; anything else (other record types, truncation, non-ASCII) takes `resolve`."""
+    qtype = dns.rdatatype.RdataType.make(rdtype)
+    if not name.isascii():
+        return await resolve(name, qtype, client.server, port=client.port, timeout=timeout)
+    qname = name if name.endswith(".") else name + "."
+    what = f"{qname} {dns.rdatatype.to_text(qtype)}"
+    query = build_query(client.new_id(), qname, qtype, rd=True, edns_payload=EDNS_PAYLOAD)
+    wire = await client.ask(query, timeout, what)
+    answer = read_answer(wire, question_bytes(query), qname, qtype)
+    if answer is not None and not answer.truncated:
+        _check_rcode(answer.rcode, client.server, client.port, what)
+        return Resolution(
+            qname.lower(), dns.rdatatype.to_text(qtype), answer.rcode, answer.cnames, answer.records
+        )
+    if answer is not None:
+        return await resolve(name, qtype, client.server, port=client.port, timeout=timeout)
+    try:
+        response = dns.message.from_wire(wire)
+    except dns.exception.DNSException as exc:
+        raise DnsBadResponse(client.server, client.port, f"bad response: {exc}", what) from exc
+    if response.flags & dns.flags.TC:
+        return await resolve(name, qtype, client.server, port=client.port, timeout=timeout)
+    return _resolution(response, to_name(qname), qtype, client.server, client.port)

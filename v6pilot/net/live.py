@@ -13,6 +13,7 @@ from v6pilot.errors import DnsBadResponse, DnsServFail, NetError
 from v6pilot.net import dns as dns_client
 from v6pilot.net import tcp
 from v6pilot.net.dns import RdataTypeLike, Resolution
+from v6pilot.net.dnsmux import UdpResolverClient
 from v6pilot.net.http import DEFAULT_MAX_BODY, HttpClient
 from v6pilot.net.iterative import DelegationCache, IterativeResult, resolve_iterative
 from v6pilot.net.roothints import BUILTIN_ROOT_HINTS, RootHints
@@ -111,15 +112,17 @@ class LiveNetwork:
         self._http = HttpClient(ca_file=ca_file, timeout=timeout, max_body=max_body)
         self._delegations = DelegationCache(before_query=dns_throttle)
         self._routes: frozenset[int] | None = None
+        self._resolver_clients: dict[tuple[str, int], UdpResolverClient] = {}
 
     async def resolve(self, name: str, rdtype: RdataTypeLike) -> Resolution:
         """Ask the resolvers in order, moving on when one cannot be reached or does not answer."""
         failure: NetError | None = None
         for address, port in self.resolvers:
+            client = self._resolver_clients.get((address, port))
+            if client is None:
+                client = self._resolver_clients[(address, port)] = UdpResolverClient(address, port)
             try:
-                return await dns_client.resolve(
-                    name, rdtype, address, port=port, timeout=self.timeout
-                )
+                return await dns_client.resolve_shared(client, name, rdtype, timeout=self.timeout)
             except (DnsServFail, DnsBadResponse):
                 raise
             except NetError as exc:
@@ -169,4 +172,7 @@ class LiveNetwork:
         return self._routes
 
     async def close(self) -> None:
-        """Nothing outlives a call (one connection per request), so there is nothing to free."""
+        """Close the resolvers' shared sockets (HTTP uses one connection per request)."""
+        for client in self._resolver_clients.values():
+            client.close()
+        self._resolver_clients.clear()
