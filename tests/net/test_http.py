@@ -426,3 +426,30 @@ async def test_https_close_delimited_body_without_close_notify(
     client = HttpClient(ca_file=certificate.ca_file, timeout=2.0)
     result = await client.fetch(server.url("https"), "127.0.0.1")
     assert result.body == b"until close"
+
+
+async def test_handshakes_cut_by_the_timeout_do_not_disturb_others(
+    serve: StartServer, certificate: Certificate
+) -> None:
+    good = await serve(reply(response(b"ok")), tls=certificate.context)
+
+    async def mute(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
+    ) -> None:
+        await reader.read()
+
+    silent = await serve(mute)
+    hasty = HttpClient(ca_file=certificate.ca_file, timeout=0.2)
+    patient = HttpClient(ca_file=certificate.ca_file, timeout=5.0)
+
+    async def one(index: int) -> str:
+        try:
+            if index % 2:
+                return str((await patient.fetch(good.url("https"), "127.0.0.1")).status)
+            await hasty.fetch(silent.url("https"), "127.0.0.1")
+        except NetTimeout:
+            return "timeout"
+        return "unexpected"
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(400)))
+    assert outcomes.count("timeout") == 200 and outcomes.count("200") == 200

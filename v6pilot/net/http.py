@@ -284,7 +284,12 @@ class _Exchange:
         )
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """Connect, then (for https) shake hands verifying the certificate for the URL's host."""
+        """Connect, then (for https) shake hands verifying the certificate for the URL's host.
+
+        Once the socket is handed to asyncio its transport owns it: closing it here as well would
+        free the descriptor while the transport still watches it, and the next socket to get
+        that number would find it taken ("File descriptor N is used by transport").
+        """
         sock = await open_socket(self.address, self.target.port)
         if self.target.scheme == "http":
             return await asyncio.open_connection(sock=sock, limit=LINE_LIMIT)
@@ -298,22 +303,16 @@ class _Exchange:
                 ssl_handshake_timeout=self.client.timeout,
             )
         except ssl.SSLCertVerificationError as exc:
-            sock.close()
             detail = f"certificate verification failed: {_verify_reason(exc)}"
             raise TlsError(self.address, self.target.port, detail) from exc
         except ssl.SSLError as exc:
-            sock.close()
             detail = f"TLS handshake failed: {_ssl_reason(exc)}"
             raise TlsError(self.address, self.target.port, detail) from exc
         except OSError as exc:
-            sock.close()
             if not isinstance(exc, ConnectionError):
                 raise map_os_error(self.address, self.target.port, exc) from exc
             detail = f"TLS handshake failed: {_os_reason(exc)}"
             raise TlsError(self.address, self.target.port, detail) from exc
-        except BaseException:
-            sock.close()
-            raise
 
     def _request(self) -> bytes:
         """The request head: no body, one request per connection."""
