@@ -96,3 +96,25 @@ async def test_scan_yields_every_target_once_with_bounded_concurrency(
     ]
     assert sorted(seen) == sorted(hosts)
     assert peak == 7
+
+
+async def test_scan_memo_forgets_old_finished_facts_but_keeps_running_ones() -> None:
+    from v6pilot.checks.context import Memo
+
+    memo = Memo(max_entries=10)
+    blocker = asyncio.Event()
+
+    async def waits() -> str:
+        await blocker.wait()
+        return "slow"
+
+    async def value(n: int) -> int:
+        return n
+
+    slow = asyncio.ensure_future(memo.once("slow", waits))
+    for n in range(30):
+        assert await memo.once(n, lambda n=n: value(n)) == n
+    assert len(memo) <= 10
+    blocker.set()
+    assert await slow == "slow"
+    assert await memo.once(29, lambda: value(-1)) == 29

@@ -8,6 +8,7 @@ zone's name servers, whether a host answers over IPv6) once per scan with `ScanS
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -54,25 +55,47 @@ class ScanOptions:
 
 
 class Memo:
-    """Runs each keyed coroutine once and hands every caller the same result (or exception)."""
+    """Runs each keyed coroutine once and hands every caller the same result (or exception).
 
-    def __init__(self) -> None:
-        self._tasks: dict[Hashable, asyncio.Future[Any]] = {}
+    With `max_entries`, the oldest finished entries are forgotten beyond that many, so a scan
+    of any length keeps memory bounded (a forgotten fact is measured again if asked for).
+    """
+
+    def __init__(self, max_entries: int | None = None) -> None:
+        self._tasks: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+        self.max_entries = max_entries
 
     async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
         task = self._tasks.get(key)
         if task is None:
             task = asyncio.ensure_future(factory())
             self._tasks[key] = task
+            if self.max_entries is not None and len(self._tasks) > self.max_entries:
+                self._forget_oldest()
         elif task.done():
             done: T = task.result()
             return done
         result: T = await asyncio.shield(task)
         return result
 
+    def _forget_oldest(self) -> None:
+        """Drop the oldest finished entries down to 90 % of the limit (running ones stay)."""
+        assert self.max_entries is not None
+        excess = len(self._tasks) - int(self.max_entries * 0.9)
+        for key in [k for k, t in self._tasks.items() if t.done()][:excess]:
+            del self._tasks[key]
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
     def cancel(self) -> None:
         for task in self._tasks.values():
             task.cancel()
+
+
+SCAN_MEMO_ENTRIES = 50_000
+"""Facts remembered per scan: zones and name servers recur across targets, a host's addresses
+mostly do not, so older ones can go."""
 
 
 @dataclass
@@ -81,7 +104,7 @@ class ScanShared:
 
     net: Network
     options: ScanOptions
-    memo: Memo = field(default_factory=Memo)
+    memo: Memo = field(default_factory=lambda: Memo(SCAN_MEMO_ENTRIES))
 
     async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
         return await self.memo.once(key, factory)
