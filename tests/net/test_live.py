@@ -193,3 +193,23 @@ async def test_fetch_and_connect_use_the_pinned_address() -> None:
 def test_an_empty_resolver_list_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one resolver"):
         LiveNetwork(resolvers=[])
+
+
+async def test_at_most_max_sockets_connections_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from v6pilot.net import live
+    from v6pilot.net.types import TcpOutcome
+
+    in_flight = peak = 0
+
+    async def slow_connect(address: str, port: int, timeout: float) -> TcpOutcome:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return TcpOutcome.OPEN
+
+    monkeypatch.setattr(live.tcp, "connect", slow_connect)
+    network = live.LiveNetwork(resolvers=[("127.0.0.1", 53)], max_sockets=4)
+    outcomes = await asyncio.gather(*(network.connect("127.0.0.1", 80) for _ in range(20)))
+    assert outcomes == [TcpOutcome.OPEN] * 20 and peak == 4

@@ -11,6 +11,9 @@ from v6pilot.errors import DnsTimeout
 from v6pilot.net.dnswire import question_bytes
 from v6pilot.net.tcp import map_os_error
 
+RECEIVE_BUFFER = 4 * 1024 * 1024
+"""Room for the replies of thousands of queries in flight while the event loop is busy."""
+
 
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, client: UdpResolverClient) -> None:
@@ -51,6 +54,9 @@ class UdpResolverClient:
                 self._opening.set_exception(error)
                 self._opening = None
                 raise error from exc
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             self._transport = transport
             self._opening.set_result(None)
         else:

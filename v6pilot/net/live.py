@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import dns.message
 
-from v6pilot.errors import DnsBadResponse, DnsServFail, NetError
+from v6pilot.errors import DnsBadResponse, DnsServFail, DnsTimeout, NetError
 from v6pilot.net import dns as dns_client
 from v6pilot.net import tcp
 from v6pilot.net.dns import RdataTypeLike, Resolution
@@ -70,6 +71,10 @@ def system_resolvers(path: str | Path = RESOLV_CONF) -> list[tuple[str, int]]:
     return found or [FALLBACK_RESOLVER]
 
 
+MAX_SOCKETS = 512
+"""Connections open at once in one scan process. Waiting for a slot is not part of a request's
+timeout, so a busy scanner queues its work instead of reporting its own overload as targets
+that time out."""
 ROUTE_PROBES = {4: "192.0.2.1", 6: "2001:db8::1"}
 
 
@@ -101,6 +106,7 @@ class LiveNetwork:
         timeout: float = 5.0,
         max_body: int = DEFAULT_MAX_BODY,
         dns_port: int = DNS_PORT,
+        max_sockets: int = MAX_SOCKETS,
         dns_throttle: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.resolvers = list(resolvers) if resolvers is not None else system_resolvers()
@@ -113,6 +119,7 @@ class LiveNetwork:
         self._delegations = DelegationCache(before_query=dns_throttle)
         self._routes: frozenset[int] | None = None
         self._resolver_clients: dict[tuple[str, int], UdpResolverClient] = {}
+        self._sockets = asyncio.Semaphore(max_sockets)
 
     async def resolve(self, name: str, rdtype: RdataTypeLike) -> Resolution:
         """Ask the resolvers in order, moving on when one cannot be reached or does not answer."""
@@ -122,13 +129,23 @@ class LiveNetwork:
             if client is None:
                 client = self._resolver_clients[(address, port)] = UdpResolverClient(address, port)
             try:
-                return await dns_client.resolve_shared(client, name, rdtype, timeout=self.timeout)
+                return await self._resolve_at(client, name, rdtype)
             except (DnsServFail, DnsBadResponse):
                 raise
             except NetError as exc:
                 failure = exc
         assert failure is not None
         raise failure
+
+    async def _resolve_at(
+        self, client: UdpResolverClient, name: str, rdtype: RdataTypeLike
+    ) -> Resolution:
+        """One lookup at one resolver, asked a second time if the first query got no answer
+        (a lost UDP datagram should not fail a check), as stub resolvers do."""
+        try:
+            return await dns_client.resolve_shared(client, name, rdtype, timeout=self.timeout)
+        except DnsTimeout:
+            return await dns_client.resolve_shared(client, name, rdtype, timeout=self.timeout)
 
     async def query(self, server: str, name: str, rdtype: RdataTypeLike) -> dns.message.Message:
         """One non-recursive query to `server` on `dns_port`."""
@@ -152,17 +169,20 @@ class LiveNetwork:
 
     async def connect(self, address: str, port: int) -> TcpOutcome:
         """Open and close one TCP connection within the timeout."""
-        return await tcp.connect(address, port, self.timeout)
+        async with self._sockets:
+            return await tcp.connect(address, port, self.timeout)
 
     async def fetch(
         self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
     ) -> HttpResponse:
         """One pinned HTTP request (see `HttpClient.fetch`)."""
-        return await self._http.fetch(url, address, method=method, max_body=max_body)
+        async with self._sockets:
+            return await self._http.fetch(url, address, method=method, max_body=max_body)
 
     async def smtp(self, address: str, helo: str) -> SmtpReply:
         """Banner and EHLO reply of the mail server at `address`, port 25."""
-        return await probe_smtp(address, helo, self.timeout)
+        async with self._sockets:
+            return await probe_smtp(address, helo, self.timeout)
 
     def routes(self) -> frozenset[int]:
         """IP versions with a route out of this host, found once by connecting UDP sockets
