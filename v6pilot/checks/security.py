@@ -3,20 +3,17 @@ IPv4 responses carry (docs/checks.md, `sec.*` rows)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
-from v6pilot.checks import facts
 from v6pilot.checks.context import TargetContext
 from v6pilot.checks.registry import register
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.checks.web import (
     both_homepages,
     listing,
-    missing_family,
     no_final_page,
     open_by_port,
-    port_outcomes,
+    port_tables,
 )
 
 SECURITY_HEADERS = (
@@ -34,18 +31,11 @@ _SPACES = re.compile(r"\s+")
 async def port_parity(ctx: TargetContext) -> CheckResult:
     """No port of the list is open over IPv6 while closed over IPv4."""
     host = ctx.target.host
-    v4, v6 = await asyncio.gather(facts.addresses(ctx, host, 4), facts.addresses(ctx, host, 6))
     ports = list(ctx.options.sec_ports)
-    if not v4.usable or not v6.usable:
-        return CheckResult.make(
-            Status.SKIPPED,
-            "sec.port_parity.missing_family",
-            host=host,
-            family=missing_family(v4, v6),
-        )
-    table4, table6 = await asyncio.gather(
-        port_outcomes(ctx, v4.usable, ports), port_outcomes(ctx, v6.usable, ports)
-    )
+    tables = await port_tables(ctx, ports, "sec.port_parity")
+    if isinstance(tables, CheckResult):
+        return tables
+    table4, table6 = tables
     open4, open6 = open_by_port(table4, ports), open_by_port(table6, ports)
     v6_only = [port for port in ports if open6[port] and not open4[port]]
     value = {"v6_only": v6_only, "checked": ports}
@@ -60,7 +50,7 @@ async def port_parity(ctx: TargetContext) -> CheckResult:
         value,
         host=host,
         ports=exposed,
-        v4=listing(v4.usable),
+        v4=listing(table4),
     )
 
 

@@ -197,21 +197,30 @@ async def reach_v6(ctx: TargetContext) -> CheckResult:
     return CheckResult.make(status, f"web.reach_v6.{status.value}", value, **params)
 
 
-@register("web.port_parity", profile="standard", needs=(4, 6))
-async def port_parity(ctx: TargetContext) -> CheckResult:
-    """Every web port open on some IPv4 address is open on every IPv6 address."""
+async def port_tables(
+    ctx: TargetContext, ports: Sequence[int], check_id: str
+) -> CheckResult | tuple[dict[str, dict[int, TcpOutcome]], dict[str, dict[int, TcpOutcome]]]:
+    """Outcomes of `ports` on every usable address of each family of the target host, or the
+    check's `skipped` result when the host lacks a usable address of one family."""
     host = ctx.target.host
     v4, v6 = await asyncio.gather(facts.addresses(ctx, host, 4), facts.addresses(ctx, host, 6))
     if not v4.usable or not v6.usable:
         return CheckResult.make(
-            Status.SKIPPED,
-            "web.port_parity.missing_family",
-            host=host,
-            family=missing_family(v4, v6),
+            Status.SKIPPED, f"{check_id}.missing_family", host=host, family=missing_family(v4, v6)
         )
-    table4, table6 = await asyncio.gather(
-        port_outcomes(ctx, v4.usable, WEB_PORTS), port_outcomes(ctx, v6.usable, WEB_PORTS)
+    return await asyncio.gather(
+        port_outcomes(ctx, v4.usable, ports), port_outcomes(ctx, v6.usable, ports)
     )
+
+
+@register("web.port_parity", profile="standard", needs=(4, 6))
+async def port_parity(ctx: TargetContext) -> CheckResult:
+    """Every web port open on some IPv4 address is open on every IPv6 address."""
+    host = ctx.target.host
+    tables = await port_tables(ctx, WEB_PORTS, "web.port_parity")
+    if isinstance(tables, CheckResult):
+        return tables
+    table4, table6 = tables
     open4, open6 = open_by_port(table4, WEB_PORTS), open_by_port(table6, WEB_PORTS)
     value = {"v4": open4, "v6": open6}
     ports4 = [port for port in WEB_PORTS if open4[port]]
