@@ -688,7 +688,8 @@ def used_keys() -> set[str]:
     no_final = {
         f"{c}.no_final_page" for c in ("web.consistency", "web.perf_ratio", "sec.headers_parity")
     }
-    return literal | by_status | by_reason | no_final
+    missing_family = {f"{c}.missing_family" for c in ("web.port_parity", "sec.port_parity")}
+    return literal | by_status | by_reason | no_final | missing_family
 
 
 def placeholders(template: str) -> set[str]:
