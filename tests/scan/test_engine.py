@@ -118,3 +118,28 @@ async def test_scan_memo_forgets_old_finished_facts_but_keeps_running_ones() -> 
     blocker.set()
     assert await slow == "slow"
     assert await memo.once(29, lambda: value(-1)) == 29
+
+
+async def test_memo_shares_but_does_not_remember_failures() -> None:
+    from v6pilot.checks.context import Memo
+
+    memo = Memo()
+    calls = 0
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        if calls == 1:
+            raise NetRefused("2001:db8::53", 53, "refused")
+        return "answer" if calls == 2 else "lost" if calls == 3 else "late"
+
+    first = await asyncio.gather(
+        memo.once("k", flaky), memo.once("k", flaky), return_exceptions=True
+    )
+    assert [type(r).__name__ for r in first] == ["NetRefused", "NetRefused"] and calls == 1
+    assert await memo.once("k", flaky) == "answer"
+    assert await memo.once("k", flaky) == "answer" and calls == 2
+    keep_good = lambda value: value != "lost"  # noqa: E731
+    assert await memo.once("j", flaky, keep_good) == "lost"
+    assert await memo.once("j", flaky, keep_good) == "late" and calls == 4

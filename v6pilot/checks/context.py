@@ -65,11 +65,20 @@ class Memo:
         self._tasks: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
         self.max_entries = max_entries
 
-    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
+    async def once(
+        self,
+        key: Hashable,
+        factory: Callable[[], Awaitable[T]],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        """The result of `factory()` for `key`, computed once. A failure (an exception, or a
+        result `keep` rejects) is shared with those already waiting but not remembered, so a
+        passing fault (a lost datagram, an overloaded server) is measured again later."""
         task = self._tasks.get(key)
         if task is None:
             task = asyncio.ensure_future(factory())
             self._tasks[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done, keep))
             if self.max_entries is not None and len(self._tasks) > self.max_entries:
                 self._forget_oldest()
         elif task.done():
@@ -77,6 +86,15 @@ class Memo:
             return done
         result: T = await asyncio.shield(task)
         return result
+
+    def _settle(
+        self, key: Hashable, task: asyncio.Future[Any], keep: Callable[[Any], bool] | None
+    ) -> None:
+        failed = task.cancelled() or task.exception() is not None
+        if (failed or (keep is not None and not keep(task.result()))) and (
+            self._tasks.get(key) is task
+        ):
+            del self._tasks[key]
 
     def _forget_oldest(self) -> None:
         """Drop the oldest finished entries down to 90 % of the limit (running ones stay)."""
@@ -106,8 +124,13 @@ class ScanShared:
     options: ScanOptions
     memo: Memo = field(default_factory=lambda: Memo(SCAN_MEMO_ENTRIES))
 
-    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
-        return await self.memo.once(key, factory)
+    async def once(
+        self,
+        key: Hashable,
+        factory: Callable[[], Awaitable[T]],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        return await self.memo.once(key, factory, keep)
 
 
 @dataclass
@@ -126,8 +149,13 @@ class TargetContext:
     def options(self) -> ScanOptions:
         return self.shared.options
 
-    async def once(self, key: Hashable, factory: Callable[[], Awaitable[T]]) -> T:
-        return await self.memo.once(key, factory)
+    async def once(
+        self,
+        key: Hashable,
+        factory: Callable[[], Awaitable[T]],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        return await self.memo.once(key, factory, keep)
 
     async def result(self, check_id: str) -> CheckResult:
         """Another check's result for this target, run once however many checks ask."""

@@ -57,7 +57,9 @@ async def addresses(ctx: TargetContext, host: str, family: int) -> Addresses:
                 found.rejected.append((address, reason))
         return found
 
-    return await ctx.shared.once(("addresses", host, family), lookup)
+    return await ctx.shared.once(
+        ("addresses", host, family), lookup, keep=lambda found: not found.lookup_failed
+    )
 
 
 @dataclass

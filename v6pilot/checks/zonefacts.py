@@ -97,7 +97,7 @@ async def zone_servers(ctx: TargetContext, host: str) -> ZoneServers:
         found.nameservers = dict(zip(names, v6, strict=True))
         return found
 
-    return await ctx.shared.once(("zone-servers", host), lookup)
+    return await ctx.shared.once(("zone-servers", host), lookup, keep=lambda found: not found.error)
 
 
 @dataclass
@@ -144,4 +144,4 @@ async def mail_hosts(ctx: TargetContext, domain: str) -> MailHosts:
         found.hosts = dict(zip(names, v6, strict=True))
         return found
 
-    return await ctx.shared.once(("mail-hosts", domain), lookup)
+    return await ctx.shared.once(("mail-hosts", domain), lookup, keep=lambda found: not found.error)

@@ -11,8 +11,17 @@ from v6pilot.errors import DnsTimeout
 from v6pilot.net.dnswire import question_bytes
 from v6pilot.net.tcp import map_os_error
 
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 RECEIVE_BUFFER = 4 * 1024 * 1024
 """Room for the replies of thousands of queries in flight while the event loop is busy."""
+
+
+def _enlarge_receive_buffer(sock: socket.socket) -> None:
+    """Beyond net.core.rmem_max when allowed (root), else as far as it lets us."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -56,7 +65,7 @@ class UdpResolverClient:
                 raise error from exc
             sock = transport.get_extra_info("socket")
             if sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                _enlarge_receive_buffer(sock)
             self._transport = transport
             self._opening.set_result(None)
         else:
