@@ -24,54 +24,51 @@ def _enlarge_receive_buffer(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, client: UdpResolverClient) -> None:
-        self.client = client
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.client.received(data)
-
-    def error_received(self, exc: Exception) -> None:
-        self.client.failed(exc if isinstance(exc, OSError) else OSError(str(exc)))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.client.lost()
-
-
 class UdpResolverClient:
-    """Sends queries to one server over one connected UDP socket and matches the replies."""
+    """Sends queries to one server over one connected UDP socket and matches the replies.
+
+    The socket is read with `add_reader`, draining every waiting reply per wake-up: asyncio's
+    datagram transport reads one datagram per pass of the event loop, which under load made
+    replies queue past their timeout although none was lost.
+    """
 
     def __init__(self, server: str, port: int) -> None:
         self.server = server
         self.port = port
         self._pending: dict[int, tuple[bytes, asyncio.Future[bytes]]] = {}
-        self._transport: asyncio.DatagramTransport | None = None
-        self._opening: asyncio.Future[None] | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def _open(self) -> asyncio.DatagramTransport:
-        if self._transport is not None:
-            return self._transport
-        if self._opening is None:
-            self._opening = asyncio.get_running_loop().create_future()
-            family = socket.AF_INET6 if ":" in self.server else socket.AF_INET
+    def _open(self) -> socket.socket:
+        if self._sock is not None:
+            return self._sock
+        family = socket.AF_INET6 if ":" in self.server else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            _enlarge_receive_buffer(sock)
+            sock.connect((self.server, self.port))
+        except OSError as exc:
+            sock.close()
+            raise map_os_error(self.server, self.port, exc) from exc
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._drain)
+        self._sock = sock
+        return sock
+
+    def _drain(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        while True:
             try:
-                transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-                    lambda: _Protocol(self), remote_addr=(self.server, self.port), family=family
-                )
+                data = sock.recv(65535)
+            except BlockingIOError:
+                return
             except OSError as exc:
-                error = map_os_error(self.server, self.port, exc)
-                self._opening.set_exception(error)
-                self._opening = None
-                raise error from exc
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                _enlarge_receive_buffer(sock)
-            self._transport = transport
-            self._opening.set_result(None)
-        else:
-            await self._opening
-        assert self._transport is not None
-        return self._transport
+                self.failed(exc)
+                return
+            self.received(data)
 
     def new_id(self) -> int:
         while True:
@@ -81,12 +78,15 @@ class UdpResolverClient:
 
     async def ask(self, query: bytes, timeout: float, what: str) -> bytes:
         """Send `query` (built with an id from `new_id`) and wait for its reply's bytes."""
-        transport = await self._open()
+        sock = self._open()
         qid = int.from_bytes(query[:2], "big")
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[qid] = (question_bytes(query).lower(), future)
         try:
-            transport.sendto(query)
+            try:
+                sock.send(query)
+            except OSError as exc:
+                raise map_os_error(self.server, self.port, exc) from exc
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise DnsTimeout(
@@ -110,10 +110,9 @@ class UdpResolverClient:
             if not future.done():
                 future.set_exception(error)
 
-    def lost(self) -> None:
-        self._transport = None
-        self.failed(OSError("socket closed"))
-
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
