@@ -168,6 +168,18 @@ City = Annotated[str | None, typer.Option(help="Only this city.")]
 Province = Annotated[str | None, typer.Option(help="Only this province.")]
 Project = Annotated[str | None, typer.Option(help="Only this pilot project.")]
 Direction = Annotated[str | None, typer.Option(help="Only this pilot direction.")]
+MetricsPort = Annotated[
+    int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
+]
+Broker = Annotated[str | None, typer.Option(envvar="V6PILOT_BROKER", help="Celery broker URL.")]
+Queue = Annotated[str | None, typer.Option(envvar="V6PILOT_QUEUE", help="Queue name.")]
+
+
+def _serve_metrics(port: int | None) -> None:
+    if port is not None:
+        from v6pilot.metrics import start_metrics_server
+
+        start_metrics_server(port)
 
 
 def _open_store(db: str | None) -> Store:
@@ -241,13 +253,9 @@ def scan_command(
         bool, typer.Option(help="Queue the scan for Celery workers (needs PostgreSQL).")
     ] = False,
     chunk_size: Annotated[int, typer.Option(min=1, help="Targets per distributed chunk.")] = 50,
-    broker: Annotated[
-        str | None, typer.Option(envvar="V6PILOT_BROKER", help="Celery broker URL.")
-    ] = None,
-    queue: Annotated[str | None, typer.Option(envvar="V6PILOT_QUEUE", help="Queue name.")] = None,
-    metrics_port: Annotated[
-        int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
-    ] = None,
+    broker: Broker = None,
+    queue: Queue = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Scan targets for IPv6 support; print them, write them (--out) and/or store them."""
     from v6pilot.checks.context import ScanOptions
@@ -255,10 +263,7 @@ def scan_command(
     from v6pilot.scan import session
     from v6pilot.scan.parallel import default_processes
 
-    if metrics_port is not None:
-        from v6pilot.metrics import start_metrics_server
-
-        start_metrics_server(metrics_port)
+    _serve_metrics(metrics_port)
     if resume is not None and (targets or input_file or inventory):
         _fail(V6PilotError("--resume continues a stored run: give no targets with it"))
     needs_store = inventory or store_run or db or resume is not None or distributed
@@ -448,26 +453,19 @@ app.add_typer(inventory_app, name="inventory")
 
 @app.command("worker")
 def worker_command(
-    broker: Annotated[
-        str | None, typer.Option(envvar="V6PILOT_BROKER", help="Celery broker URL.")
-    ] = None,
-    queue: Annotated[str | None, typer.Option(envvar="V6PILOT_QUEUE", help="Queue name.")] = None,
+    broker: Broker = None,
+    queue: Queue = None,
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: one per core).")
     ] = None,
     hostname: Annotated[str, typer.Option(help="Node name (%h: host).")] = "v6pilot@%h",
     loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
-    metrics_port: Annotated[
-        int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
-    ] = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Start a Celery worker that scans queued chunks (see docs/distributed.md)."""
     from v6pilot.scan.worker import run_worker
 
-    if metrics_port is not None:
-        from v6pilot.metrics import start_metrics_server
-
-        start_metrics_server(metrics_port)
+    _serve_metrics(metrics_port)
     run_worker(
         broker=broker, queue=queue, concurrency=concurrency, hostname=hostname, loglevel=loglevel
     )
