@@ -30,8 +30,6 @@ from v6pilot.scan.distributed import (
     make_app,
     network_from_json,
     network_to_json,
-    options_from_json,
-    options_to_json,
     rubric_from_json,
     rubric_to_json,
     scan_chunk,
@@ -39,7 +37,13 @@ from v6pilot.scan.distributed import (
     submit,
     wait,
 )
-from v6pilot.scan.session import NetworkConfig, ScanPlan, plan_scan
+from v6pilot.scan.session import (
+    NetworkConfig,
+    ScanPlan,
+    options_from_json,
+    options_to_json,
+    plan_scan,
+)
 from v6pilot.scan.worker import worker_argv
 from v6pilot.scoring.rubric import load_rubric
 from v6pilot.store import Store, open_store

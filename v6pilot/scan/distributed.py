@@ -9,7 +9,7 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -24,7 +24,14 @@ from v6pilot.errors import V6PilotError
 from v6pilot.metrics import QUEUE_DEPTH
 from v6pilot.net.network import Network
 from v6pilot.net.polite import Limits
-from v6pilot.scan.session import NetworkConfig, NetworkFactory, ScanPlan, results
+from v6pilot.scan.session import (
+    NetworkConfig,
+    NetworkFactory,
+    ScanPlan,
+    options_from_json,
+    options_to_json,
+    results,
+)
 from v6pilot.scoring.rubric import Rubric, parse_rubric
 from v6pilot.store.db import Store, database_url, make_engine
 from v6pilot.store.models import RunStatus, ScanResult, ScanRun
@@ -75,17 +82,6 @@ class Submitted:
 
 
 ConfiguredNetwork = Callable[[NetworkConfig, ScanOptions], Network]
-
-
-def options_to_json(options: ScanOptions) -> dict[str, Any]:
-    """The scan options as JSON-ready data, for the broker and the run's record."""
-    return {f.name: getattr(options, f.name) for f in fields(options)}
-
-
-def options_from_json(data: Mapping[str, Any]) -> ScanOptions:
-    """ScanOptions back from JSON, whose arrays come back as lists."""
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return ScanOptions(**values)
 
 
 def network_to_json(config: NetworkConfig) -> dict[str, Any]:

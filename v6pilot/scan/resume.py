@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from v6pilot.checks.context import ScanOptions, Target
+from v6pilot.checks.context import Target
 from v6pilot.checks.registry import checks_for
 from v6pilot.net.polite import Limits
 from v6pilot.scan import session as scan_session
@@ -145,10 +145,8 @@ def _resolver_text(address: str, port: int) -> str:
 def run_settings(plan: ScanPlan, concurrency: int) -> dict[str, Any]:
     """What a run must remember to be resumed: stored as the run's `options`."""
     network = plan.network
-    scan = {name: getattr(plan.options, name) for name in ScanOptions.__dataclass_fields__}
-    scan["sec_ports"] = list(plan.options.sec_ports)
     return {
-        "scan": scan,
+        "scan": scan_session.options_to_json(plan.options),
         "network": {
             "resolvers": [_resolver_text(a, p) for a, p in network.resolvers],
             "root_hints": str(network.root_hints) if network.root_hints else None,
@@ -159,13 +157,6 @@ def run_settings(plan: ScanPlan, concurrency: int) -> dict[str, Any]:
         "rubric_file": str(plan.rubric_file) if plan.rubric_file else None,
         "concurrency": concurrency,
     }
-
-
-def _options(profile: str, stored: dict[str, Any]) -> ScanOptions:
-    """The stored scan options (unknown ones ignored, missing ones default)."""
-    known = {k: v for k, v in stored.items() if k in ScanOptions.__dataclass_fields__}
-    known["sec_ports"] = tuple(known.get("sec_ports", ScanOptions.sec_ports))
-    return ScanOptions(**{**known, "profile": profile})
 
 
 def _network(
@@ -243,7 +234,7 @@ def resume_run(
     plan = ScanPlan(
         targets=targets,
         problems=[],
-        options=_options(profile, settings["scan"]),
+        options=scan_session.options_from_json({**settings["scan"], "profile": profile}),
         rubric=load_rubric(rubric_file),
         network=_network(settings.get("network", {}), settings.get("limits"), limiter_url),
         asset_ids=asset_ids,

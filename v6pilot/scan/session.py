@@ -4,8 +4,8 @@ scored and handed to sinks (terminal, file, database) in the caller's thread."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,21 @@ class ScanPlan:
     """Target URL -> inventory asset id, for scans of the inventory."""
     rubric_file: Path | None = None
     """Where `rubric` was read from (None: the shipped default), to load it again on resume."""
+
+
+def options_to_json(options: ScanOptions) -> dict[str, Any]:
+    """The scan options as JSON-ready data (a run's record, a distributed chunk)."""
+    return {f.name: getattr(options, f.name) for f in fields(options)}
+
+
+def options_from_json(data: Mapping[str, Any]) -> ScanOptions:
+    """ScanOptions back from JSON: arrays become tuples, unknown keys are ignored and missing
+    ones default (options stored by another version still load)."""
+    known = {f.name for f in fields(ScanOptions)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
+    return ScanOptions(**values)
 
 
 def network_config(
