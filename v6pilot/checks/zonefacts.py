@@ -78,26 +78,41 @@ class ZoneServers:
 
 
 async def zone_servers(ctx: TargetContext, host: str) -> ZoneServers:
-    """The zone enclosing `host`, its NS names and their AAAA, once per scan."""
+    """The zone enclosing `host`, its NS names and their AAAA: the zone once per host, its name
+    servers once per zone (a scan of many names in one zone asks for them once)."""
+    found = ZoneServers(host)
+    try:
+        zone = await enclosing_zone(ctx, host)
+    except NetError as exc:
+        found.error = str(exc)
+        return found
+    if zone is None:
+        found.error = f"no zone with an SOA record encloses {host}"
+        return found
+    found.zone = display_name(zone)
+    nameservers = await _zone_nameservers(ctx, zone)
+    if isinstance(nameservers, str):
+        found.error = nameservers
+    else:
+        found.nameservers = nameservers
+    return found
 
-    async def lookup() -> ZoneServers:
-        found = ZoneServers(host)
+
+async def _zone_nameservers(ctx: TargetContext, zone: str) -> dict[str, facts.Addresses] | str:
+    """The NS names of `zone` with their IPv6 addresses, or the lookup's error; once per scan."""
+
+    async def lookup() -> dict[str, facts.Addresses] | str:
         try:
-            zone = await enclosing_zone(ctx, host)
-            if zone is None:
-                found.error = f"no zone with an SOA record encloses {host}"
-                return found
-            found.zone = display_name(zone)
             resolution = await ctx.net.resolve(zone or ".", "NS")
         except NetError as exc:
-            found.error = str(exc)
-            return found
+            return str(exc)
         names = sorted({display_name(record) for record in resolution.records})
         v6 = await asyncio.gather(*(facts.addresses(ctx, name, 6) for name in names))
-        found.nameservers = dict(zip(names, v6, strict=True))
-        return found
+        return dict(zip(names, v6, strict=True))
 
-    return await ctx.shared.once(("zone-servers", host), lookup, keep=lambda found: not found.error)
+    return await ctx.shared.once(
+        ("zone-nameservers", zone), lookup, keep=lambda found: not isinstance(found, str)
+    )
 
 
 @dataclass
