@@ -11,7 +11,6 @@ leaves its unfinished targets to `asyncio.run`, which cancels them on the way ou
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import resource
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 from bench.corpus import site_name
 from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.checks.registry import checks_for
+from v6pilot.net import loop
 from v6pilot.net.live import LiveNetwork
 from v6pilot.net.roothints import load_root_hints
 from v6pilot.scan.output import open_writer
@@ -202,7 +202,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     _raise_open_files_limit()
-    measured = scan_in_processes(args) if args.processes > 1 else asyncio.run(scan(args))
+    measured = scan_in_processes(args) if args.processes > 1 else loop.run(scan(args))
     print(json.dumps(measured))
 
 

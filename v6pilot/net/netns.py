@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from v6pilot.errors import NamespaceError
+from v6pilot.net import loop
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
@@ -89,7 +90,7 @@ def run_in_netns(name: str, fn: Callable[[], Awaitable[T]]) -> T:
         try:
             with open(NETNS_DIR / name) as ns:
                 _setns(ns.fileno())
-            result.append(asyncio.run(fn()))  # type: ignore[arg-type]
+            result.append(loop.run(fn()))  # type: ignore[arg-type]
         except BaseException as exc:
             error.append(exc)
 
@@ -127,7 +128,7 @@ def iterate_in_netns(name: str | None, produce: Callable[[], AsyncIterator[T]]) 
             if name is not None:
                 with open(NETNS_DIR / name) as ns:
                     _setns(ns.fileno())
-            asyncio.run(pump())
+            loop.run(pump())
             finish(("done", None))
         except BaseException as exc:
             finish(("error", exc))
