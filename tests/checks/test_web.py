@@ -401,17 +401,29 @@ async def test_homepage_success_probes_the_homepages_address_five_at_a_time() ->
 # --- web.consistency ------------------------------------------------------------------------
 
 
-async def test_consistency_passes_on_the_same_page() -> None:
+async def test_consistency_passes_on_byte_identical_pages_without_fingerprinting() -> None:
     result = await run(site(), "web.consistency")
     assert result.status is Status.PASS
     assert result.value == {
         "similarity": 1.0,
-        "text": 1.0,
-        "structure": 1.0,
-        "links": 1.0,
+        "text": None,
+        "structure": None,
+        "links": None,
+        "identical": True,
         "v4_status": 200,
         "v6_status": 200,
     }
+
+
+async def test_consistency_fingerprints_pages_that_differ_only_by_a_nonce() -> None:
+    net = site()
+    net.pages[(HTTPS_HOME, V6)] = []
+    serve(net, HTTPS_HOME, V6, body=PAGE.replace("</body>", "<p>n0nce7f3a9c2e41b8d5</p></body>"))
+    result = await run(net, "web.consistency")
+    assert result.status is Status.PASS
+    assert result.value["identical"] is False
+    assert result.value["similarity"] >= 0.9
+    assert result.value["structure"] is not None
 
 
 async def test_consistency_passes_on_gbk_versus_utf8() -> None:

@@ -54,6 +54,13 @@ class ScanOptions:
     sec_ports: tuple[int, ...] = DEFAULT_SEC_PORTS
 
 
+async def shared_result(task: asyncio.Future[T]) -> T:
+    """The result of a task others may await too; cancelling the caller leaves it running."""
+    if task.done():
+        return task.result()
+    return await asyncio.shield(task)
+
+
 class Memo:
     """Runs each keyed coroutine once and hands every caller the same result (or exception).
 
@@ -65,15 +72,16 @@ class Memo:
         self._tasks: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
         self.max_entries = max_entries
 
-    async def once(
+    def start(
         self,
         key: Hashable,
         factory: Callable[[], Awaitable[T]],
         keep: Callable[[T], bool] | None = None,
-    ) -> T:
-        """The result of `factory()` for `key`, computed once. A failure (an exception, or a
-        result `keep` rejects) is shared with those already waiting but not remembered, so a
-        passing fault (a lost datagram, an overloaded server) is measured again later."""
+    ) -> asyncio.Future[T]:
+        """The task computing `factory()` for `key`, started on first use. A failure (an
+        exception, or a result `keep` rejects) is shared with those already waiting but not
+        remembered, so a passing fault (a lost datagram, an overloaded server) is measured
+        again later."""
         task = self._tasks.get(key)
         if task is None:
             task = asyncio.ensure_future(factory())
@@ -81,11 +89,17 @@ class Memo:
             task.add_done_callback(lambda done: self._settle(key, done, keep))
             if self.max_entries is not None and len(self._tasks) > self.max_entries:
                 self._forget_oldest()
-        elif task.done():
-            done: T = task.result()
-            return done
-        result: T = await asyncio.shield(task)
-        return result
+        return task
+
+    async def once(
+        self,
+        key: Hashable,
+        factory: Callable[[], Awaitable[T]],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        """The result of `factory()` for `key`, computed once (see `start`); a caller that is
+        cancelled leaves the computation running for the others."""
+        return await shared_result(self.start(key, factory, keep))
 
     def _settle(
         self, key: Hashable, task: asyncio.Future[Any], keep: Callable[[Any], bool] | None
@@ -156,6 +170,10 @@ class TargetContext:
         keep: Callable[[T], bool] | None = None,
     ) -> T:
         return await self.memo.once(key, factory, keep)
+
+    def start_check(self, check_id: str) -> asyncio.Future[CheckResult]:
+        """The task running a check on this target, started on first use."""
+        return self.memo.start(("check", check_id), lambda: _guarded(check_id, self))
 
     async def result(self, check_id: str) -> CheckResult:
         """Another check's result for this target, run once however many checks ask."""

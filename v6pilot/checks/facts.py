@@ -6,10 +6,11 @@ failures with their reasons) and leaves verdicts to the checks.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from v6pilot.checks.context import TargetContext
+from v6pilot.checks.context import TargetContext, shared_result
 from v6pilot.errors import NetError, NetTimeout
 from v6pilot.net.addresses import family_of, unusable_reason
 from v6pilot.net.types import HttpResponse
@@ -162,6 +163,11 @@ async def follow(
     return Chain(family, hops, None, f"more than {ctx.options.max_redirects} redirects")
 
 
+def start_homepage(ctx: TargetContext, family: int) -> asyncio.Future[Chain]:
+    """The task fetching the target's homepage over one family, started once per target."""
+    return ctx.memo.start(("homepage", family), lambda: follow(ctx, ctx.target.url, family))
+
+
 async def homepage(ctx: TargetContext, family: int) -> Chain:
     """The target's homepage over one family, once per target."""
-    return await ctx.once(("homepage", family), lambda: follow(ctx, ctx.target.url, family))
+    return await shared_result(start_homepage(ctx, family))

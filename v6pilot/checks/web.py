@@ -13,7 +13,7 @@ from v6pilot.checks.context import TargetContext
 from v6pilot.checks.decode import decode_html
 from v6pilot.checks.registry import register
 from v6pilot.checks.result import CheckResult, Status
-from v6pilot.checks.similarity import similarity
+from v6pilot.checks.similarity import Similarity, similarity
 from v6pilot.errors import NetError, format_endpoint
 from v6pilot.net.addresses import family_of
 from v6pilot.net.types import HttpResponse, TcpOutcome
@@ -26,6 +26,8 @@ SUCCESS_PASS, SUCCESS_WARN = 0.90, 0.50
 SIMILARITY_PASS, SIMILARITY_WARN = 0.90, 0.70
 CONVERGED_MS = 1000.0
 RATIO_PASS, RATIO_WARN = 0.3, 1.0
+IDENTICAL = Similarity(similarity=1.0, text=None, structure=None, links=None)
+"""Byte-identical bodies of one content type are the same page: nothing to fingerprint."""
 
 
 # --- shared measurements -------------------------------------------------------------------
@@ -57,8 +59,8 @@ async def port_outcomes(
 
 async def both_homepages(ctx: TargetContext) -> tuple[facts.Chain, facts.Chain]:
     """The homepage chains over IPv4 and IPv6, fetched concurrently."""
-    v4, v6 = await asyncio.gather(facts.homepage(ctx, 4), facts.homepage(ctx, 6))
-    return v4, v6
+    facts.start_homepage(ctx, 6)
+    return await facts.homepage(ctx, 4), await facts.homepage(ctx, 6)
 
 
 def rejected_text(found: facts.Addresses) -> str:
@@ -329,12 +331,14 @@ async def consistency(ctx: TargetContext) -> CheckResult:
         return no_final_page("web.consistency", v6)
     if final4 is None:
         return no_final_page("web.consistency", v4)
-    score = similarity(_page_text(final4), _page_text(final6))
+    identical = final4.body == final6.body and final4.content_type == final6.content_type
+    score = IDENTICAL if identical else similarity(_page_text(final4), _page_text(final6))
     value = {
         "similarity": score.similarity,
         "text": score.text,
         "structure": score.structure,
         "links": score.links,
+        "identical": identical,
         "v4_status": final4.status,
         "v6_status": final6.status,
     }

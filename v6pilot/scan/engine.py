@@ -28,7 +28,7 @@ async def scan_target(target: Target, checks: list[Check], shared: ScanShared) -
     """Run `checks` on one target, concurrently, within the target deadline."""
     started = time.monotonic()
     ctx = TargetContext(target, shared)
-    tasks = {c.id: asyncio.ensure_future(ctx.result(c.id)) for c in checks}
+    tasks = {c.id: ctx.start_check(c.id) for c in checks}
     deadline = shared.options.target_deadline
     _, pending = await asyncio.wait(tasks.values(), timeout=deadline)
     for task in pending:
