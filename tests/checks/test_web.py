@@ -379,7 +379,13 @@ async def test_homepage_success_probes_the_homepages_address_five_at_a_time() ->
         most = 0
 
         async def fetch(
-            self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+            self,
+            url: str,
+            address: str,
+            *,
+            method: str = "GET",
+            max_body: int | None = None,
+            reuse: bool = False,
         ) -> HttpResponse:
             Slow.in_flight += 1
             Slow.most = max(Slow.most, Slow.in_flight)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from v6pilot.errors import NetError, NetRefused, NetTimeout, TlsError
 from v6pilot.lab.tlsca import LabCA
+from v6pilot.net import http
 from v6pilot.net.http import USER_AGENT, HttpClient, request_target
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "ScriptedServer"], Awaitable[None]]
@@ -32,6 +33,7 @@ class ScriptedServer:
     requests: list[bytes] = field(default_factory=list)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     server_names: list[str | None] = field(default_factory=list)
+    connections: int = 0
 
     def url(self, scheme: str = "http", host: str = "www.example.test", path: str = "/") -> str:
         return f"{scheme}://{host}:{self.port}{path}"
@@ -453,3 +455,162 @@ async def test_handshakes_cut_by_the_timeout_do_not_disturb_others(
 
     outcomes = await asyncio.gather(*(one(i) for i in range(400)))
     assert outcomes.count("timeout") == 200 and outcomes.count("200") == 200
+
+
+# --- kept-alive connections -----------------------------------------------------------------
+
+
+def keep_alive(*replies: bytes, close_after: int | None = None) -> Handler:
+    """A handler answering request after request on one connection with `replies` in turn
+    (the last one repeated), closing after `close_after` requests if given."""
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
+    ) -> None:
+        server.connections += 1
+        served = 0
+        while close_after is None or served < close_after:
+            try:
+                await server.read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(replies[min(served, len(replies) - 1)])
+            await writer.drain()
+            served += 1
+
+    return handle
+
+
+async def test_reuse_sends_requests_on_one_kept_alive_connection(
+    serve: StartServer, client: HttpClient
+) -> None:
+    server = await serve(keep_alive(response(b"one"), response(b"two")))
+    first = await client.fetch(server.url(path="/a"), "127.0.0.1", reuse=True)
+    second = await client.fetch(server.url(path="/b"), "127.0.0.1", reuse=True)
+    assert (first.body, second.body) == (b"one", b"two")
+    assert server.connections == 1
+    assert server.header("connection") == "keep-alive"
+    assert [r.split(b" ")[1] for r in server.requests] == [b"/a", b"/b"]
+    client.close()
+
+
+async def test_without_reuse_every_request_gets_a_fresh_closed_connection(
+    serve: StartServer, client: HttpClient
+) -> None:
+    server = await serve(keep_alive(response(b"x")))
+    for _ in range(2):
+        await client.fetch(server.url(), "127.0.0.1")
+    assert server.connections == 2
+    assert server.header("connection") == "close"
+
+
+async def test_a_connection_the_server_closed_is_replaced_by_a_fresh_one(
+    serve: StartServer, client: HttpClient
+) -> None:
+    server = await serve(keep_alive(response(b"x"), close_after=1))
+    await client.fetch(server.url(), "127.0.0.1", reuse=True)
+    await asyncio.wait_for(server.finished.wait(), 1.0)
+    result = await client.fetch(server.url(), "127.0.0.1", reuse=True)
+    assert result.body == b"x"
+    assert server.connections == 2
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        response(b"x", "Connection: close"),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n" + b"y" * 200_000,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b"y" * 200_000),
+    ],
+    ids=["connection-close", "http-1.0", "far-beyond-the-cap", "chunked-far-beyond-the-cap"],
+)
+async def test_connections_are_not_kept_when_the_response_forbids_or_is_cut(
+    serve: StartServer, client: HttpClient, raw: bytes
+) -> None:
+    server = await serve(keep_alive(raw))
+    for _ in range(2):
+        await client.fetch(server.url(), "127.0.0.1", reuse=True, max_body=100)
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        response(b"z" * 5000),
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunked(b"z" * 3000, b"w" * 2000),
+    ],
+    ids=["content-length", "chunked"],
+)
+async def test_a_body_a_little_beyond_the_cap_is_drained_to_keep_the_connection(
+    serve: StartServer, client: HttpClient, raw: bytes
+) -> None:
+    server = await serve(keep_alive(raw))
+    first = await client.fetch(server.url(), "127.0.0.1", reuse=True, max_body=100)
+    second = await client.fetch(server.url(), "127.0.0.1", reuse=True, max_body=100)
+    assert (len(first.body), first.truncated, len(second.body)) == (100, True, 100)
+    assert server.connections == 1
+    client.close()
+
+
+async def test_idle_connections_are_closed_after_the_idle_time_and_on_close(
+    serve: StartServer, client: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "IDLE_SECONDS", 0.05)
+    expiring = await serve(keep_alive(response(b"x")))
+    await client.fetch(expiring.url(), "127.0.0.1", reuse=True)
+    await asyncio.wait_for(expiring.finished.wait(), 1.0)
+    closing = await serve(keep_alive(response(b"x")))
+    monkeypatch.setattr(http, "IDLE_SECONDS", 60.0)
+    await client.fetch(closing.url(), "127.0.0.1", reuse=True)
+    client.close()
+    await asyncio.wait_for(closing.finished.wait(), 1.0)
+
+
+async def test_reused_connections_per_host_are_bounded_and_waiting_is_not_timed(
+    serve: StartServer,
+) -> None:
+    async def slow(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
+    ) -> None:
+        server.connections += 1
+        while True:
+            try:
+                await server.read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            await asyncio.sleep(0.2)
+            writer.write(response(b"x"))
+            await writer.drain()
+
+    server = await serve(slow)
+    client = HttpClient(timeout=0.5)
+    results = await asyncio.gather(
+        *(client.fetch(server.url(), "127.0.0.1", reuse=True) for _ in range(3 * http.MAX_PER_HOST))
+    )
+    assert [r.status for r in results] == [200] * 3 * http.MAX_PER_HOST
+    assert server.connections == http.MAX_PER_HOST
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\nX-A: 1\n\nbody",
+        b"HTTP/1.1 200 OK\r\nX-A: 1\n\r\nbody",
+        b"HTTP/1.1 200 OK\r\n\r\nbody",
+        b"HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\n\r\nbody",
+    ],
+    ids=["lf-only", "mixed", "no-fields", "folded"],
+)
+async def test_header_line_ends_and_folds_are_read_alike(
+    serve: StartServer, client: HttpClient, raw: bytes
+) -> None:
+    server = await serve(reply(raw))
+    result = await client.fetch(server.url(), "127.0.0.1")
+    assert result.body == b"body"
+    assert result.headers == (
+        {} if b"X-A" not in raw else {"x-a": "1 folded" if b"folded" in raw else "1"}
+    )

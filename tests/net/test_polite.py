@@ -52,7 +52,13 @@ class InFlight(MockNetwork):
         self.release = asyncio.Event()
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
         self.now[address] += 1
         self.peak[address] = max(self.peak[address], self.now[address])

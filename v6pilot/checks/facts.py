@@ -100,12 +100,18 @@ class Chain:
 
 
 async def fetch_from(
-    ctx: TargetContext, url: str, family: int, *, max_body: int | None = None
+    ctx: TargetContext,
+    url: str,
+    family: int,
+    *,
+    max_body: int | None = None,
+    reuse: bool = False,
 ) -> tuple[HttpResponse | None, str, str | None]:
     """Fetch `url` over `family`, trying the host's usable addresses in order.
 
     Returns (response, error, address used). An IP-literal host is used only if its family fits.
-    A failed connection is retried once on the same address (not after a timeout).
+    A failed connection is retried once on the same address (not after a timeout). `reuse`
+    allows a kept-alive connection (see `Network.fetch`).
     """
     host = urlsplit(url).hostname or ""
     try:
@@ -128,7 +134,7 @@ async def fetch_from(
     for address in candidates:
         for attempt in (1, 2):
             try:
-                response = await ctx.net.fetch(url, address, max_body=max_body)
+                response = await ctx.net.fetch(url, address, max_body=max_body, reuse=reuse)
             except NetTimeout as exc:
                 errors.append(str(exc))
                 break
@@ -141,9 +147,15 @@ async def fetch_from(
 
 
 async def follow(
-    ctx: TargetContext, url: str, family: int, *, max_body: int | None = None
+    ctx: TargetContext,
+    url: str,
+    family: int,
+    *,
+    max_body: int | None = None,
+    reuse: bool = False,
 ) -> Chain:
-    """Fetch `url` over one family and follow redirects over the same family."""
+    """Fetch `url` over one family and follow redirects over the same family (on kept-alive
+    connections if `reuse`; a homepage is always fetched on fresh ones)."""
     hops: list[Hop] = []
     seen: set[str] = set()
     current = url
@@ -151,7 +163,9 @@ async def follow(
         if current in seen:
             return Chain(family, hops, None, f"redirect loop at {current}")
         seen.add(current)
-        response, error, address = await fetch_from(ctx, current, family, max_body=max_body)
+        response, error, address = await fetch_from(
+            ctx, current, family, max_body=max_body, reuse=reuse
+        )
         hop = Hop(current, address, response.status if response else None, error, response)
         hops.append(hop)
         if response is None:

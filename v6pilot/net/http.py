@@ -1,7 +1,8 @@
 """HTTP/1.1 client pinned to one IP address: Host and SNI come from the URL, never resolved.
 
-One request per connection, no redirects followed, body capped (gzip and deflate undone, the
-decoded size capped too) so that a huge or endless body costs no more than the cap.
+A fresh connection per request unless kept-alive reuse is asked for, no redirects followed,
+body capped (gzip and deflate undone, the decoded size capped too) so that a huge or endless
+body costs no more than the cap.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import re
 import ssl
 import time
 import zlib
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from urllib.parse import SplitResult, quote, urlsplit
 
 import idna
@@ -56,18 +59,40 @@ class RequestTarget:
         return self.host.rstrip(".")
 
 
+class _BadUrl(Exception):
+    """A URL no request can be made for: the port it names and why."""
+
+    def __init__(self, port: int, detail: str) -> None:
+        super().__init__(detail)
+        self.port = port
+        self.detail = detail
+
+
 def request_target(url: str, address: str) -> RequestTarget:
     """Split `url` into what the request needs; an unusable URL raises `NetError` for `address`."""
+    parsed = _parse_url(url)
+    if isinstance(parsed, _BadUrl):
+        raise NetError(address, parsed.port, parsed.detail)
+    return parsed
+
+
+@lru_cache(maxsize=4096)
+def _parse_url(url: str) -> RequestTarget | _BadUrl:
+    """`request_target` without the address, remembered: a site's URLs are requested over both
+    families and by several checks."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise NetError(address, 0, f"unsupported URL scheme {scheme!r} in {url}")
+        return _BadUrl(0, f"unsupported URL scheme {scheme!r} in {url}")
     default_port = DEFAULT_PORTS[scheme]
     try:
         port = parts.port or default_port
     except ValueError:
-        raise NetError(address, default_port, f"bad port in URL {url}") from None
-    host = _ascii_host(parts, address, port)
+        return _BadUrl(default_port, f"bad port in URL {url}")
+    try:
+        host = _ascii_host(parts, port)
+    except _BadUrl as bad:
+        return bad
     bracketed = f"[{host}]" if ":" in host else host
     host_header = bracketed if port == default_port else f"{bracketed}:{port}"
     path = quote(parts.path or "/", safe=_PATH_SAFE)
@@ -76,7 +101,7 @@ def request_target(url: str, address: str) -> RequestTarget:
     return RequestTarget(scheme, host, port, host_header, path)
 
 
-def _ascii_host(parts: SplitResult, address: str, port: int) -> str:
+def _ascii_host(parts: SplitResult, port: int) -> str:
     """The URL's host as an IP literal or an ASCII (IDNA) host name."""
     host = parts.hostname or ""
     try:
@@ -87,9 +112,9 @@ def _ascii_host(parts: SplitResult, address: str, port: int) -> str:
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise NetError(address, port, f"bad host name {host!r}: {exc}") from None
+            raise _BadUrl(port, f"bad host name {host!r}: {exc}") from None
     if not _HOST_NAME.fullmatch(host):
-        raise NetError(address, port, f"bad host name {host!r} in URL")
+        raise _BadUrl(port, f"bad host name {host!r} in URL")
     return host
 
 
@@ -187,8 +212,106 @@ def _deflate_wbits(head: bytes) -> int:
     return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
 
 
+class _Connection(asyncio.Protocol):
+    """One connection's received bytes in a buffer (read from `pos` on), and a way to wait for
+    more: far fewer Python calls per response than asyncio's stream reader line by line."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.pos = 0
+        self.closed = False
+        self.error: BaseException | None = None
+        self.tls: TlsInfo | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._wake()
+
+    def eof_received(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.closed = True
+        self.error = exc
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    @property
+    def available(self) -> int:
+        return len(self.buffer) - self.pos
+
+    def take(self, size: int) -> bytes:
+        """Up to `size` buffered bytes, consumed."""
+        data = bytes(self.buffer[self.pos : self.pos + size])
+        self.pos += len(data)
+        if self.pos == len(self.buffer):
+            self.buffer.clear()
+            self.pos = 0
+        return data
+
+    async def more(self) -> bool:
+        """Wait for more bytes: True when some came, False when the peer closed instead (an
+        error it closed with is raised instead)."""
+        before = len(self.buffer)
+        if not self.closed:
+            self._waiter = self.loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        grown = len(self.buffer) > before
+        if not grown and self.error is not None:
+            raise self.error
+        return grown
+
+    @property
+    def reusable(self) -> bool:
+        """Still open, nothing unread: fit for another request."""
+        return not self.closed and self.available == 0 and not self._transport_closing()
+
+    def _transport_closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def abort(self) -> None:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+        if self.transport is not None:
+            self.transport.abort()
+
+
+PoolKey = tuple[str, str, int, str]
+"""(scheme, address, port, host): a kept-alive connection serves only the same host again."""
+IDLE_SECONDS = 2.0
+"""How long an idle kept-alive connection waits for another request before it is closed."""
+MAX_IDLE = 512
+"""Idle kept-alive connections at most, over all hosts (each holds a file descriptor); beyond
+it the longest idle one is closed (mostly of a target already finished)."""
+MAX_PER_HOST = 6
+"""Connections in use at once for one host when reusing, as browsers do; more requests wait."""
+DRAIN_LIMIT = 65536
+"""Body bytes beyond the cap still read (and dropped) to keep a connection for reuse."""
+
+
 class HttpClient:
-    """Fetches URLs from pinned addresses; one TLS context serves every request."""
+    """Fetches URLs from pinned addresses; one TLS context serves every request.
+
+    A request is sent on a fresh connection unless `reuse` is asked for: then a kept-alive
+    connection to the same address, port and host is used if one is idle (a connection the
+    server closed meanwhile is replaced by a fresh one, once), and at most MAX_PER_HOST are in
+    use for that host at once.
+    """
 
     def __init__(
         self,
@@ -202,9 +325,19 @@ class HttpClient:
         self.max_body = max_body
         self.user_agent = user_agent
         self._tls = tls_context(ca_file)
+        self._idle: dict[PoolKey, list[_Connection]] = {}
+        self._lru: OrderedDict[_Connection, PoolKey] = OrderedDict()
+        self._busy: dict[PoolKey, int] = {}
+        self._waiters: dict[PoolKey, deque[asyncio.Future[None]]] = {}
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
         """Send one `method` request for `url` to `address` and read the capped response.
 
@@ -212,25 +345,131 @@ class HttpClient:
         `NetUnreachable`, `TlsError` or `NetError`, each naming `address` and the port.
         """
         target = request_target(url, address)
-        exchange = _Exchange(self, target, address, method.upper())
+        key = (target.scheme, address, target.port, target.host_header)
         cap = self.max_body if max_body is None else max_body
+        exchange = _Exchange(self, target, address, method.upper(), reuse)
+        if not reuse:
+            return await self._exchange(exchange, url, cap, None, key)
+        idle = await self._acquire(key)
+        try:
+            if idle is not None:
+                try:
+                    return await self._exchange(exchange, url, cap, idle, key)
+                except _Stale:
+                    exchange = _Exchange(self, target, address, method.upper(), reuse)
+            return await self._exchange(exchange, url, cap, None, key)
+        finally:
+            self._release(key)
+
+    async def _exchange(
+        self, exchange: _Exchange, url: str, cap: int, idle: _Connection | None, key: PoolKey
+    ) -> HttpResponse:
+        """Run one exchange within the timeout."""
         try:
             async with asyncio.timeout(self.timeout):
-                return await exchange.run(url, cap)
+                return await exchange.run(url, cap, idle, key)
         except TimeoutError as exc:
-            raise NetTimeout(address, target.port, exchange.timeout_detail()) from exc
+            raise NetTimeout(
+                exchange.address, exchange.target.port, exchange.timeout_detail()
+            ) from exc
+
+    async def _acquire(self, key: PoolKey) -> _Connection | None:
+        """A turn to use a connection for `key`: an idle one, or None to open a new one while
+        fewer than MAX_PER_HOST are in use, else wait (outside the request's timeout) for one
+        of those to finish."""
+        while True:
+            idle = self._take(key)
+            if idle is not None or self._busy.get(key, 0) < MAX_PER_HOST:
+                self._busy[key] = self._busy.get(key, 0) + 1
+                return idle
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(key, deque()).append(waiter)
+            await waiter
+
+    def _release(self, key: PoolKey) -> None:
+        """End a turn for `key` and let the next waiting request have one."""
+        busy = self._busy[key] - 1
+        if busy:
+            self._busy[key] = busy
+        else:
+            del self._busy[key]
+        waiters = self._waiters.get(key)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+        if waiters is not None and not waiters:
+            del self._waiters[key]
+
+    def _take(self, key: PoolKey) -> _Connection | None:
+        """An idle connection for `key` that is still usable, if any."""
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            self._forget(connection)
+            if connection.reusable:
+                return connection
+            connection.abort()
+        self._idle.pop(key, None)
+        return None
+
+    def _keep(self, key: PoolKey, connection: _Connection) -> None:
+        """Park a connection for reuse; when MAX_IDLE are parked, the longest idle one goes."""
+        if not connection.reusable:
+            connection.abort()
+            return
+        if len(self._lru) >= MAX_IDLE:
+            oldest, oldest_key = next(iter(self._lru.items()))
+            self._drop(oldest_key, oldest)
+        self._idle.setdefault(key, []).append(connection)
+        self._lru[connection] = key
+        connection.idle_timer = connection.loop.call_later(
+            IDLE_SECONDS, self._drop, key, connection
+        )
+
+    def _drop(self, key: PoolKey, connection: _Connection) -> None:
+        """Close an idle connection (expired, evicted or at `close`)."""
+        idle = self._idle.get(key)
+        if idle is not None and connection in idle:
+            idle.remove(connection)
+            if not idle:
+                del self._idle[key]
+        self._forget(connection)
+        connection.abort()
+
+    def _forget(self, connection: _Connection) -> None:
+        """Take a connection off the idle list's order and stop its idle timer."""
+        self._lru.pop(connection, None)
+        if connection.idle_timer is not None:
+            connection.idle_timer.cancel()
+            connection.idle_timer = None
+
+    def close(self) -> None:
+        """Close every idle kept-alive connection."""
+        for connection, key in list(self._lru.items()):
+            self._drop(key, connection)
+
+
+class _Stale(Exception):
+    """A kept-alive connection was closed by the server before it answered: use a fresh one."""
 
 
 class _Exchange:
-    """One request and its response on a fresh connection, tracking how far it got."""
+    """One request and its response, tracking how far it got."""
 
-    def __init__(self, client: HttpClient, target: RequestTarget, address: str, method: str):
+    def __init__(
+        self, client: HttpClient, target: RequestTarget, address: str, method: str, reuse: bool
+    ) -> None:
         self.client = client
         self.target = target
         self.address = address
         self.method = method
+        self.reuse = reuse
         self.phase = _Phase.CONNECT
         self.body_bytes = 0
+        self.dropped = 0
+        self.keep_alive = False
 
     def error(self, detail: str) -> NetError:
         """A plain `NetError` for this exchange's endpoint."""
@@ -248,19 +487,24 @@ class _Exchange:
             f" ({self.body_bytes} bytes read)",
         }[self.phase]
 
-    async def run(self, url: str, cap: int) -> HttpResponse:
-        """Connect, send the request, read the response; the caller bounds the time."""
+    async def run(self, url: str, cap: int, idle: _Connection | None, key: PoolKey) -> HttpResponse:
+        """Send the request (on `idle` if given, else on a new connection) and read the
+        response; the caller bounds the time."""
         started = time.perf_counter()
-        reader, writer = await self._open()
+        connection = idle or await self._open()
+        kept = False
         try:
-            tls = _tls_info(writer)
-            writer.write(self._request())
+            assert connection.transport is not None
+            connection.transport.write(self._request())
             self.phase = _Phase.RESPONSE
-            status, headers = await self._read_head(reader)
+            status, headers = await self._read_head(connection, stale_ok=idle is not None)
             self.phase = _Phase.BODY
             sink = _BodySink(cap, headers.get("content-encoding", ""))
-            await self._read_body(reader, status, headers, sink)
+            framed = await self._read_body(connection, status, headers, sink)
             body = sink.body()
+            if self.reuse and framed and self.keep_alive:
+                self.client._keep(key, connection)
+                kept = True
         except _BadBody as exc:
             raise self.error(str(exc)) from None
         except ssl.SSLError as exc:
@@ -268,9 +512,12 @@ class _Exchange:
                 self.address, self.target.port, f"TLS error: {_ssl_reason(exc)}"
             ) from exc
         except OSError as exc:
+            if idle is not None and self.phase is _Phase.RESPONSE:
+                raise _Stale from exc
             raise self.error(f"{_os_reason(exc)} {self._where()}") from exc
         finally:
-            writer.transport.abort()
+            if not kept:
+                connection.abort()
         elapsed = time.perf_counter() - started
         return HttpResponse(
             url=url,
@@ -280,10 +527,10 @@ class _Exchange:
             body=body,
             elapsed=elapsed,
             truncated=sink.truncated,
-            tls=tls,
+            tls=connection.tls,
         )
 
-    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(self) -> _Connection:
         """Connect, then (for https) shake hands verifying the certificate for the URL's host.
 
         Once the socket is handed to asyncio its transport owns it: closing it here as well would
@@ -291,13 +538,16 @@ class _Exchange:
         that number would find it taken ("File descriptor N is used by transport").
         """
         sock = await open_socket(self.address, self.target.port)
+        loop = asyncio.get_running_loop()
+        connection = _Connection(loop)
         if self.target.scheme == "http":
-            return await asyncio.open_connection(sock=sock, limit=LINE_LIMIT)
+            await loop.create_connection(lambda: connection, sock=sock)
+            return connection
         self.phase = _Phase.HANDSHAKE
         try:
-            return await asyncio.open_connection(
+            await loop.create_connection(
+                lambda: connection,
                 sock=sock,
-                limit=LINE_LIMIT,
                 ssl=self.client._tls,
                 server_hostname=self.target.server_hostname,
                 ssl_handshake_timeout=self.client.timeout,
@@ -313,56 +563,66 @@ class _Exchange:
                 raise map_os_error(self.address, self.target.port, exc) from exc
             detail = f"TLS handshake failed: {_os_reason(exc)}"
             raise TlsError(self.address, self.target.port, detail) from exc
+        connection.tls = _tls_info(connection)
+        return connection
 
     def _request(self) -> bytes:
-        """The request head: no body, one request per connection."""
+        """The request head: no body; the connection kept only when reuse is asked for."""
         lines = [
             f"{self.method} {self.target.path} HTTP/1.1",
             f"Host: {self.target.host_header}",
             f"User-Agent: {self.client.user_agent}",
             f"Accept: {ACCEPT}",
             "Accept-Encoding: gzip, deflate",
-            "Connection: close",
+            "Connection: keep-alive" if self.reuse else "Connection: close",
             "",
             "",
         ]
         return "\r\n".join(lines).encode("ascii")
 
-    async def _read_head(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-        """Status and headers of the final response (1xx interim responses skipped)."""
+    async def _read_head(
+        self, connection: _Connection, *, stale_ok: bool
+    ) -> tuple[int, dict[str, str]]:
+        """Status and headers of the final response (1xx interim responses skipped).
+
+        With `stale_ok` (a reused connection), a close before any byte raises `_Stale`.
+        """
         while True:
-            line = await self._line(reader)
+            line = await self._line(connection)
             skipped = 0
             while line in (b"\r\n", b"\n") and skipped < MAX_HEADER_LINES:
-                line = await self._line(reader)
+                line = await self._line(connection)
                 skipped += 1
             if not line:
+                if stale_ok:
+                    raise _Stale
                 raise self.error("connection closed before the response")
             self.phase = _Phase.HEADER
-            status = self._status(line)
-            headers = await self._headers(reader)
+            version, status = self._status(line)
+            headers = await self._headers(connection)
             if not 100 <= status < 200 or status == 101:
+                tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+                self.keep_alive = version == b"HTTP/1.1" and "close" not in tokens
                 return status, headers
 
-    def _status(self, line: bytes) -> int:
-        """The status code of a status line like `HTTP/1.1 200 OK`."""
+    def _status(self, line: bytes) -> tuple[bytes, int]:
+        """The version and status code of a status line like `HTTP/1.1 200 OK`."""
         parts = line.split(None, 2)
         version, code = [*parts, b"", b""][:2]
         if not version.startswith(b"HTTP/") or len(code) != 3 or not code.isdigit():
             raise self.error(f"malformed response: status line {line[:60]!r}")
-        return int(code)
+        return version, int(code)
 
-    async def _headers(self, reader: asyncio.StreamReader) -> dict[str, str]:
+    async def _headers(self, connection: _Connection) -> dict[str, str]:
         """Header fields up to the blank line: lower-case names, repeats joined, folds unfolded."""
+        lines = _buffered_header_lines(connection)
+        if lines is None:
+            lines = await self._header_lines(connection)
+        if len(lines) >= MAX_HEADER_LINES:
+            raise self.error(f"malformed response: more than {MAX_HEADER_LINES} header lines")
         headers: dict[str, str] = {}
         last = ""
-        for _ in range(MAX_HEADER_LINES):
-            raw = await self._line(reader)
-            if not raw:
-                raise self.error("connection closed inside the response header")
-            line = raw.decode("latin-1").rstrip("\r\n")
-            if not line:
-                return headers
+        for line in lines:
             if line[0] in " \t" and last:
                 headers[last] += " " + line.strip()
                 continue
@@ -373,35 +633,64 @@ class _Exchange:
             value = value.strip()
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
             last = name
+        return headers
+
+    async def _header_lines(self, connection: _Connection) -> list[str]:
+        """The header lines read one by one up to the blank line (without their ends)."""
+        lines: list[str] = []
+        for _ in range(MAX_HEADER_LINES):
+            raw = await self._line(connection)
+            if not raw:
+                raise self.error("connection closed inside the response header")
+            line = raw.decode("latin-1").rstrip("\r\n")
+            if not line:
+                return lines
+            lines.append(line)
         raise self.error(f"malformed response: more than {MAX_HEADER_LINES} header lines")
 
-    async def _line(self, reader: asyncio.StreamReader) -> bytes:
-        """One line with its end (b"" at EOF); an overlong line is a malformed response."""
-        try:
-            return await reader.readline()
-        except ValueError:
-            raise self.error(f"malformed response: line longer than {LINE_LIMIT} bytes") from None
+    async def _line(self, connection: _Connection) -> bytes:
+        """One line with its end (b"" at EOF, or what is left before it); an overlong line is
+        a malformed response."""
+        while True:
+            end = connection.buffer.find(b"\n", connection.pos)
+            if end >= 0:
+                if end - connection.pos >= LINE_LIMIT:
+                    break
+                return connection.take(end + 1 - connection.pos)
+            if connection.available >= LINE_LIMIT:
+                break
+            if not await connection.more():
+                return connection.take(connection.available)
+        raise self.error(f"malformed response: line longer than {LINE_LIMIT} bytes")
 
     async def _read_body(
         self,
-        reader: asyncio.StreamReader,
+        connection: _Connection,
         status: int,
         headers: dict[str, str],
         sink: _BodySink,
-    ) -> None:
-        """Read the body as framed by RFC 9112 section 6.3, stopping once `sink` is full."""
+    ) -> bool:
+        """Read the body as framed by RFC 9112 section 6.3, stopping once `sink` is full.
+
+        Returns whether the response ended where its framing says, leaving the connection fit
+        for another request.
+        """
         if self.method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            return
+            return True
         codings = headers.get("transfer-encoding", "")
         if codings and codings.rsplit(",", 1)[-1].strip().lower() == "chunked":
-            await self._read_chunked(reader, sink)
-        elif "content-length" in headers and not codings:
-            await self._read_exactly(reader, sink, self._content_length(headers))
-        else:
-            while data := await reader.read(READ_SIZE):
-                self.body_bytes += len(data)
-                if sink.feed(data):
-                    return
+            return await self._read_chunked(connection, sink)
+        if "content-length" in headers and not codings:
+            size = self._content_length(headers)
+            drain = self.reuse and size - sink.cap <= DRAIN_LIMIT
+            return not await self._read_exactly(connection, sink, size, drain=drain)
+        while True:
+            data = connection.take(connection.available)
+            self.body_bytes += len(data)
+            if data and sink.feed(data):
+                return False
+            if not await connection.more():
+                return False
 
     def _content_length(self, headers: dict[str, str]) -> int:
         """The body length; repeats must agree (RFC 9110 section 8.6)."""
@@ -412,26 +701,39 @@ class _Exchange:
         return int(value)
 
     async def _read_exactly(
-        self, reader: asyncio.StreamReader, sink: _BodySink, size: int, *, chunk: bool = False
+        self,
+        connection: _Connection,
+        sink: _BodySink,
+        size: int,
+        *,
+        chunk: bool = False,
+        drain: bool = False,
     ) -> bool:
-        """Read `size` body bytes (one chunk's if `chunk`) into `sink`; True if it filled up."""
+        """Read `size` body bytes (one chunk's if `chunk`) into `sink`; True if it filled up and
+        reading stopped there. With `drain`, up to DRAIN_LIMIT bytes beyond the cap are read and
+        dropped, so that the response still ends where its framing says."""
         remaining = size
         while remaining:
-            data = await reader.read(min(remaining, READ_SIZE))
-            if not data:
+            if not connection.available and not await connection.more():
                 if chunk:
                     raise self.error("connection closed inside the chunked body")
                 raise self.error(f"connection closed after {size - remaining} of {size} body bytes")
+            data = connection.take(remaining)
             remaining -= len(data)
             self.body_bytes += len(data)
-            if sink.feed(data):
+            if sink.truncated:
+                self.dropped += len(data)
+                if not drain or self.dropped > DRAIN_LIMIT:
+                    return True
+            elif sink.feed(data) and not drain:
                 return True
         return False
 
-    async def _read_chunked(self, reader: asyncio.StreamReader, sink: _BodySink) -> None:
-        """Read a chunked body (extensions ignored) into `sink` until the last chunk or the cap."""
+    async def _read_chunked(self, connection: _Connection, sink: _BodySink) -> bool:
+        """Read a chunked body (extensions ignored) into `sink` until the last chunk or the cap;
+        True when the body ended at its last chunk."""
         while True:
-            line = await self._line(reader)
+            line = await self._line(connection)
             if not line:
                 raise self.error("connection closed inside the chunked body")
             size_text = line.split(b";", 1)[0].strip()
@@ -442,19 +744,20 @@ class _Exchange:
             if size < 0:
                 raise self.error(f"malformed chunked body: chunk size {size_text[:20]!r}")
             if size == 0:
-                await self._skip_trailers(reader)
-                return
-            if await self._read_exactly(reader, sink, size, chunk=True):
-                return
-            if (await self._line(reader)).strip():
+                return await self._skip_trailers(connection)
+            if await self._read_exactly(connection, sink, size, chunk=True, drain=self.reuse):
+                return False
+            if (await self._line(connection)).strip():
                 raise self.error("malformed chunked body: no line end after a chunk")
 
-    async def _skip_trailers(self, reader: asyncio.StreamReader) -> None:
-        """Read the trailer section; a connection closed instead is tolerated."""
+    async def _skip_trailers(self, connection: _Connection) -> bool:
+        """Read the trailer section; a connection closed instead is tolerated (and not kept)."""
         for _ in range(MAX_HEADER_LINES):
-            line = await self._line(reader)
+            line = await self._line(connection)
+            if not line:
+                return False
             if not line.strip():
-                return
+                return True
         raise self.error(f"malformed response: more than {MAX_HEADER_LINES} trailer lines")
 
     def _where(self) -> str:
@@ -466,9 +769,30 @@ class _Exchange:
         return "before the response"
 
 
-def _tls_info(writer: asyncio.StreamWriter) -> TlsInfo | None:
+def _buffered_header_lines(connection: _Connection) -> list[str] | None:
+    """The header lines at once when the whole header is buffered with CRLF line ends only (the
+    usual case); None to read them line by line."""
+    buffer, start = connection.buffer, connection.pos
+    if buffer.startswith(b"\r\n", start):
+        connection.take(2)
+        return []
+    end = buffer.find(b"\r\n\r\n", start, start + MAX_HEADER_LINES * 1024)
+    if end < 0:
+        return None
+    block = bytes(buffer[start:end])
+    if block.count(b"\n") != block.count(b"\r\n"):
+        return None
+    lines = block.decode("latin-1").split("\r\n")
+    if any(len(line) >= LINE_LIMIT for line in lines):
+        return None
+    connection.take(end + 4 - start)
+    return lines
+
+
+def _tls_info(connection: _Connection) -> TlsInfo | None:
     """The peer's leaf certificate fingerprint; only verified sessions get this far."""
-    ssl_object = writer.get_extra_info("ssl_object")
+    assert connection.transport is not None
+    ssl_object = connection.transport.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
     der = ssl_object.getpeercert(binary_form=True) or b""

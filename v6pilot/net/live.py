@@ -72,9 +72,9 @@ def system_resolvers(path: str | Path = RESOLV_CONF) -> list[tuple[str, int]]:
 
 
 MAX_SOCKETS = 512
-"""Connections open at once in one scan process. Waiting for a slot is not part of a request's
-timeout, so a busy scanner queues its work instead of reporting its own overload as targets
-that time out."""
+"""Connections in use at once in one scan process (idle kept-alive HTTP connections, at most
+`http.MAX_IDLE`, come on top). Waiting for a slot is not part of a request's timeout, so a busy
+scanner queues its work instead of reporting its own overload as targets that time out."""
 ROUTE_PROBES = {4: "192.0.2.1", 6: "2001:db8::1"}
 
 
@@ -173,11 +173,19 @@ class LiveNetwork:
             return await tcp.connect(address, port, self.timeout)
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
         """One pinned HTTP request (see `HttpClient.fetch`)."""
         async with self._sockets:
-            return await self._http.fetch(url, address, method=method, max_body=max_body)
+            return await self._http.fetch(
+                url, address, method=method, max_body=max_body, reuse=reuse
+            )
 
     async def smtp(self, address: str, helo: str) -> SmtpReply:
         """Banner and EHLO reply of the mail server at `address`, port 25."""
@@ -192,7 +200,8 @@ class LiveNetwork:
         return self._routes
 
     async def close(self) -> None:
-        """Close the resolvers' shared sockets (HTTP uses one connection per request)."""
+        """Close the resolvers' shared sockets and the idle kept-alive HTTP connections."""
+        self._http.close()
         for client in self._resolver_clients.values():
             client.close()
         self._resolver_clients.clear()

@@ -31,6 +31,8 @@ class MockNetwork:
         self.iterations: dict[tuple[str, str, frozenset[int]], IterativeResult] = {}
         self.mail: dict[str, SmtpReply | NetError] = {}
         self.calls: list[tuple[str, ...]] = []
+        self.reused: list[str] = []
+        """URLs fetched with `reuse` (a kept-alive connection allowed)."""
         self.families: frozenset[int] = frozenset({4, 6})
 
     def add_host(self, name: str, v4: list[str] | None = None, v6: list[str] | None = None) -> None:
@@ -106,9 +108,17 @@ class MockNetwork:
         return self.ports.get((address, port), TcpOutcome.REFUSED)
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
         self.calls.append(("fetch", method, url, address))
+        if reuse:
+            self.reused.append(url)
         queue = self.pages.get((url, address))
         if not queue:
             raise NetRefused(address, 443 if url.startswith("https") else 80, "refused (mock)")

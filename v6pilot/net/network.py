@@ -36,9 +36,16 @@ class Network(Protocol):
         ...
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
-        """One HTTP request for `url` sent to `address`, with SNI and Host from the URL."""
+        """One HTTP request for `url` sent to `address`, with SNI and Host from the URL; on a
+        kept-alive connection to the same host if `reuse`, else on a fresh one."""
         ...
 
     async def smtp(self, address: str, helo: str) -> SmtpReply:

@@ -191,11 +191,19 @@ class PoliteNetwork:
             return await self.inner.connect(address, port)
 
     async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
+        self,
+        url: str,
+        address: str,
+        *,
+        method: str = "GET",
+        max_body: int | None = None,
+        reuse: bool = False,
     ) -> HttpResponse:
         """In a connection slot of `address`, after its turn and the URL's domain's turn."""
         async with self.throttle.destination(address, urlsplit(url).hostname):
-            return await self.inner.fetch(url, address, method=method, max_body=max_body)
+            return await self.inner.fetch(
+                url, address, method=method, max_body=max_body, reuse=reuse
+            )
 
     async def smtp(self, address: str, helo: str) -> SmtpReply:
         """In a connection slot of `address`, after its turn."""
