@@ -24,6 +24,11 @@ from v6pilot.checks.domains import registrable_domain
             "xn--fiqa61au8b7zsevnm8ak20mc4a87e.xn--fiqs8s",
         ),
         ("a.b.xn--55qx5d.cn", "b.xn--55qx5d.cn"),  # 公司.cn is a suffix
+        ("host1.good.test", "good.test"),
+        ("1.2.3", "2.3"),  # ends in a digit but is no IP literal
+        ("999.1.1.1", "1.1"),
+        ("1.2.3.4.", "1.2.3.4"),
+        ("FE80::1%eth0", "fe80::1%eth0"),
     ],
 )
 def test_registrable_domain(host: str, expected: str) -> None:
@@ -37,3 +42,11 @@ def test_suffixes_single_labels_and_ip_literals_are_their_own_domain(host: str) 
 
 def test_bracketed_ipv6_literal_loses_its_brackets() -> None:
     assert registrable_domain("[2001:db8::1]") == "2001:db8::1"
+
+
+def test_a_host_asked_again_is_answered_from_memory() -> None:
+    registrable_domain("www.memo.test")
+    hits = registrable_domain.cache_info().hits
+
+    assert registrable_domain("www.memo.test") == "memo.test"
+    assert registrable_domain.cache_info().hits == hits + 1

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from v6pilot.checks.html import (
     Resource,
     absolute_url,
     css_resources,
+    general_absolute_url,
     is_html,
     parse_css,
     parse_html,
     parse_srcset,
+    plain_absolute_url,
 )
 
 PAGE = "https://www.good.test/news/index.html"
@@ -60,6 +64,150 @@ def test_absolute_url_resolves_and_normalises(raw: str, expected: str) -> None:
 )
 def test_absolute_url_drops_what_cannot_be_fetched(raw: str) -> None:
     assert absolute_url(PAGE, raw) is None
+
+
+BASES = (
+    PAGE,
+    "http://h.test",
+    "http://h.test/",
+    "https://H.Test:443/a//b/c?q=1",
+    "https://h.test:8443/dir/",
+    "http://h.test/a/./b/../c",
+    "http://h.test/a;p/b;q",
+    "http://h.test/x#frag",
+    "HTTP://h.test/upper/",
+    "http://[2001:db8::1]:8080/v6/",
+    "http://测试网站.test/页/",
+    "ftp://files.good.test/dir/",
+    "http://h.test:99999/",
+)
+PLAIN_REFERENCES = (
+    "a.html",
+    "sub/dir/",
+    "/",
+    "/p/1",
+    "/a//b",
+    "/a:b@c",
+    "?",
+    "?page=2",
+    "?a=1;b=2?c",
+    "/x?y#z",
+    "x#frag ment with spaces\n",
+    "//static.good.test/logo.png",
+    "http://www.good.test:80/",
+    "https://WWW.Good.Test:0443/x",
+    "https://www.good.test:8443",
+    "http://h.test:/x",
+    "http://h.test/a/../b",
+    "https://h.test/%7Euser/%zz",
+    "http://h.test?q",
+)
+TRICKY_REFERENCES = (
+    *PLAIN_REFERENCES,
+    "",
+    "#",
+    "#top",
+    " ",
+    "./a",
+    "../a",
+    "../../../../a",
+    "a/./b/../c",
+    "a/..",
+    ".",
+    "..",
+    "/.well-known/x",
+    "/a/../../b",
+    "a//b",
+    "a:b",
+    "a/b:c",
+    "a;p",
+    "/a;p?q",
+    ";",
+    "HTTP://h.test/x",
+    "Https:relative",
+    "http:relative",
+    "http:/one-slash",
+    "https:",
+    "//",
+    "///x",
+    "//h.test:99999/",
+    "//h.test:123456/",
+    "//h.test:8x/",
+    "//h.test:" + "9" * 5000 + "/",
+    "//user:pw@h.test/",
+    "//@h.test/",
+    "http://[2001:db8::1]:80/x",
+    "http://[2001:DB8::1]/x",
+    "http://[broken/",
+    "http://h.test]/",
+    "http://测试网站.test/页面",
+    "http://xn--0zw220abodfoq.test/",
+    "http://bad..idna-\u00e9-.test/",
+    "/é?ü=1",
+    "/a b",
+    " /a\n.html ",
+    "\t/a\r\n",
+    "\x00/a",
+    "/a\x00b",
+    "\f/a\v",
+    "/a%20b?c d",
+    '/"quoted"',
+    "/<tag>",
+    "/a[1]",
+    "/a\\b",
+    "/{x}|^`",
+    "javascript:void(0)",
+    "JavaScript:alert(1)",
+    "mailto:info@good.test",
+    "tel:+86-10-0000",
+    "data:image/png;base64,AAAA",
+    "ftp://files.good.test/x",
+    "1http://x",
+    "+x:y",
+)
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_absolute_url_gives_what_the_general_path_gives(base: str) -> None:
+    for raw in TRICKY_REFERENCES:
+        assert absolute_url(base, raw) == general_absolute_url(base, raw), (base, raw)
+
+
+def test_absolute_url_agrees_on_references_pieced_together() -> None:
+    pieces = ("http:", "//", "h.test", ":80", "/", "..", ".", "a", "?", "q;", "#", ":", " ", "é")
+    for base in BASES[:6]:
+        for count in (1, 2, 3):
+            for combination in itertools.product(pieces, repeat=count):
+                raw = "".join(combination)
+                assert absolute_url(base, raw) == general_absolute_url(base, raw), (base, raw)
+
+
+@pytest.mark.parametrize("base", BASES[:5])
+def test_plain_references_take_the_fast_path_to_the_same_url(base: str) -> None:
+    for raw in PLAIN_REFERENCES:
+        fast = plain_absolute_url(base, raw)
+        assert fast is not None, (base, raw)
+        assert fast == general_absolute_url(base, raw), (base, raw)
+
+
+@pytest.mark.parametrize(
+    ("base", "raw"),
+    [
+        (PAGE, "../a.html"),
+        (PAGE, "a b.html"),
+        (PAGE, "/é"),
+        (PAGE, "a;p"),
+        (PAGE, "#top"),
+        (PAGE, "mailto:x@good.test"),
+        (PAGE, "//user@h.test/"),
+        (PAGE, "http://[2001:db8::1]/"),
+        ("http://h.test/a/../", "x"),
+        ("HTTP://h.test/", "/x"),
+        ("http://[2001:db8::1]/", "/x"),
+    ],
+)
+def test_references_needing_urllib_leave_the_fast_path(base: str, raw: str) -> None:
+    assert plain_absolute_url(base, raw) is None
 
 
 def test_links_are_a_and_area_hrefs_deduplicated_in_order() -> None:
@@ -127,6 +275,36 @@ def test_every_kind_of_sub_resource_is_found() -> None:
         "/o.pdf": False,
         "/div.png": False,
     }
+
+
+def test_one_pass_keeps_the_order_and_rules_of_each_kind() -> None:
+    body = """<head><base style="color: red"><link rel="preload" href="/late.png"></head>
+    <body style="background: url(/body.png)">
+    <a style="background: url(/a-style.png)">no href</a><a href="/first">1</a>
+    <img src="/one.png" srcset="/two.png 2x, /one.png 1x" style="background: url(/two.png)">
+    <noscript style="background: url(/ns-style.png)"><a href="/ns-link"></a><img src="/ns.png">
+    <div><link rel="stylesheet" href="/ns.css"></div></noscript>
+    <script src="/s.js"></script>
+    <svg><a href="/svg-link"></a><style>g { fill: url(/f.svg) }</style></svg>
+    <area href="/area"><img src="/late.png"><base href="/b/"><a href="rel">r</a>
+    <template><img src="/template.png"><a href="/template"></a></template>
+    </body>"""
+    assert [u.removeprefix("https://www.good.test") for u in links_of(body)] == [
+        "/first",
+        "/ns-link",
+        "/svg-link",
+        "/area",
+        "/b/rel",
+    ]
+    assert [r.url.removeprefix("https://www.good.test") for r in resources_of(body)] == [
+        "/late.png",
+        "/s.js",
+        "/one.png",
+        "/two.png",
+        "/body.png",
+        "/a-style.png",
+        "/f.svg",
+    ]
 
 
 def test_scheme_relative_and_ipv4_literal_resources_keep_their_hosts() -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 from v6pilot.checks import links
 from v6pilot.checks.context import ScanOptions, ScanShared, Target, TargetContext
+from v6pilot.checks.html import Document, absolute_url
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.net.mock import MockNetwork
 from v6pilot.net.types import HttpResponse
@@ -21,9 +26,9 @@ CSS = {"Content-Type": "text/css; charset=utf-8"}
 OPTIONS = ScanOptions(profile="full", allow_private=True)
 
 
-def site(homepage: str = "") -> MockNetwork:
+def site(homepage: str = "", net: MockNetwork | None = None) -> MockNetwork:
     """www.good.test, dual-stack, serving `homepage` at / over both families."""
-    net = MockNetwork()
+    net = net or MockNetwork()
     net.add_host(WWW, v4=[WWW_V4], v6=[WWW_V6])
     net.add_host("old.good.test", v4=[OLD_V4])
     for address in (WWW_V4, WWW_V6):
@@ -97,6 +102,7 @@ async def test_l2_all_links_loading_passes_and_follows_redirects_over_ipv6() -> 
     assert result.status is Status.PASS
     assert (result.value["total"], result.value["ok"], result.value["rate"]) == (2, 2, 1.0)
     assert f"http://{WWW}/a/" in fetched_urls(net)
+    assert set(net.reused) == {f"http://{WWW}/{p}" for p in ("a.html", "a/", "b.html")}
 
 
 async def test_l2_reasons_name_status_and_refused_endpoint() -> None:
@@ -206,16 +212,121 @@ async def test_l3_without_new_links_is_info() -> None:
     assert result.value["total"] == 0
 
 
+class CapNetwork(MockNetwork):
+    """Records the body cap of every fetch by URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caps: dict[str, int | None] = {}
+
+    async def fetch(self, url: str, address: str, **options: Any) -> HttpResponse:
+        self.caps[url] = options.get("max_body")
+        return await super().fetch(url, address, **options)
+
+
+def second_level_site() -> CapNetwork:
+    """A homepage linking to two pages, each over LEAF_BODY and linking to a page of its own."""
+    net = CapNetwork()
+    site(page("/a.html", "/b.html"), net)
+    filler = "<p>" + "text " * 400 + "</p>"
+    for name in ("a", "b"):
+        body = page(f"/{name}/deeper.html") + filler
+        net.add_page(f"http://{WWW}/{name}.html", WWW_V6, body=body, headers=HTML)
+        net.add_page(f"http://{WWW}/{name}/deeper.html", WWW_V6, body=page(), headers=HTML)
+    return net
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs `links` parses as HTML from now on."""
+    parsed: list[str] = []
+    original = links.parse_html
+
+    def counting(body: bytes, url: str, content_type: str) -> Document:
+        parsed.append(url)
+        return original(body, url, content_type)
+
+    monkeypatch.setattr(links, "parse_html", counting)
+    return parsed
+
+
+async def test_standard_scan_loads_second_level_pages_without_reading_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    net = second_level_site()
+    parsed = count_parses(monkeypatch)
+    ctx = await context(net, options=replace(OPTIONS, profile="standard"))
+
+    result = await links.links_l2(ctx)
+
+    assert (result.status, result.value["total"], result.value["ok"]) == (Status.PASS, 2, 2)
+    assert net.caps[f"http://{WWW}/a.html"] == net.caps[f"http://{WWW}/b.html"] == links.LEAF_BODY
+    assert parsed == [HOME]
+
+
+async def test_full_scan_reads_second_level_pages_for_third_level_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    net = second_level_site()
+    parsed = count_parses(monkeypatch)
+    ctx = await context(net, options=replace(OPTIONS, profile="full"))
+
+    assert (await links.links_l2(ctx)).status is Status.PASS
+    result = await links.links_l3(ctx)
+
+    assert (result.status, result.value["total"], result.value["ok"]) == (Status.PASS, 2, 2)
+    assert net.caps[f"http://{WWW}/a.html"] == net.caps[f"http://{WWW}/b.html"] == links.LINK_BODY
+    assert net.caps[f"http://{WWW}/a/deeper.html"] == links.LEAF_BODY
+    assert sorted(parsed) == [HOME, f"http://{WWW}/a.html", f"http://{WWW}/b.html"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "reads"), [("quick", False), ("standard", False), ("full", True)]
+)
+def test_only_a_profile_running_links_l3_reads_second_level_pages(
+    profile: str, reads: bool
+) -> None:
+    assert links.reads_second_level(profile) is reads
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "http://www.good.test/",
+        "https://WWW.Good.Test:8443/a/b?c=/d#e",
+        "http://www.good.test?x=/y",
+        "http://[2001:DB8::1]:8080/x",
+        "http://[fe80::1%25eth0]/",
+        "http://203.0.113.5:80/x",
+        "http://测试网站.test/页面?q=:@/",
+        "http://h.test:/x",
+    ],
+)
+def test_normalised_host_is_what_urlsplit_finds(raw: str) -> None:
+    url = absolute_url(HOME, raw)
+    assert url is not None
+    assert links.normalised_host(url) == urlsplit(url).hostname
+
+
+def test_internal_links_are_those_of_the_sites_registrable_domain() -> None:
+    found = [
+        "http://www.good.test/a",
+        "https://static.good.test:8443/b",
+        "http://good.test.example/c",
+        "http://[2001:db8::1]/d",
+        "http://other.example/?u=http://www.good.test/",
+    ]
+
+    assert links.internal_links(found, "good.test") == found[:2]
+
+
 class MazeNetwork(MockNetwork):
     """Every /maze/ page links to twenty deeper maze pages never seen before."""
 
-    async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
-    ) -> HttpResponse:
+    async def fetch(self, url: str, address: str, **options: Any) -> HttpResponse:
         match = re.search(r"/maze/([\d-]+)\.html$", url)
         if match is None:
-            return await super().fetch(url, address, method=method, max_body=max_body)
-        self.calls.append(("fetch", method, url, address))
+            return await super().fetch(url, address, **options)
+        self.calls.append(("fetch", options.get("method", "GET"), url, address))
         body = page(*(f"/maze/{match[1]}-{j}.html" for j in range(20))).encode()
         return HttpResponse(url, address, 200, {"content-type": "text/html"}, body, 0.01)
 
@@ -242,14 +353,12 @@ class SlowNetwork(MockNetwork):
         self.in_flight = 0
         self.peak = 0
 
-    async def fetch(
-        self, url: str, address: str, *, method: str = "GET", max_body: int | None = None
-    ) -> HttpResponse:
+    async def fetch(self, url: str, address: str, **options: Any) -> HttpResponse:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
             await asyncio.sleep(0.01)
-            return await super().fetch(url, address, method=method, max_body=max_body)
+            return await super().fetch(url, address, **options)
         finally:
             self.in_flight -= 1
 
@@ -334,6 +443,7 @@ async def test_subresources_all_loading_over_ipv6_pass_including_css_fonts() -> 
     assert result.status is Status.PASS
     assert (result.value["total"], result.value["ok"]) == (4, 4)
     assert result.value["v4_only"] == result.value["failed"] == []
+    assert HOME not in net.reused and f"http://{WWW}/img/i.png" in net.reused
 
 
 async def test_a_page_without_subresources_passes() -> None:

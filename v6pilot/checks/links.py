@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,16 +26,16 @@ from v6pilot.checks.html import (
     parse_css,
     parse_html,
 )
-from v6pilot.checks.registry import register
+from v6pilot.checks.registry import checks_for, register
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.net.addresses import family_of
 from v6pilot.net.types import HttpResponse
 
 FETCH_SLOTS = 10
 LINK_BODY = 256 * 1024
-"""Enough of a second-level page to find its links."""
+"""Enough of a second-level page to find its links, when web.links_l3 wants them."""
 LEAF_BODY = 1024
-"""Third-level pages and sub-resources are only loaded, never read."""
+"""Pages whose links nobody reads, and sub-resources, are only loaded, never read."""
 STYLESHEET_BODY = 256 * 1024
 PASS_RATE = 0.90
 WARN_RATE = 0.50
@@ -105,9 +106,10 @@ async def fetch_slots(ctx: TargetContext) -> asyncio.Semaphore:
 
 
 async def fetch_following(ctx: TargetContext, url: str, family: int, max_body: int) -> Fetched:
-    """GET `url` over `family` with a body cap, following redirects over the same family."""
+    """GET `url` over `family` with a body cap, following redirects over the same family, on
+    kept-alive connections (a site's links and resources share a few, as in a browser)."""
     async with await fetch_slots(ctx):
-        chain = await facts.follow(ctx, url, family, max_body=max_body)
+        chain = await facts.follow(ctx, url, family, max_body=max_body, reuse=True)
     if chain.final is not None:
         return Fetched(url, chain.final)
     if chain.first_failed:
@@ -128,8 +130,27 @@ async def v6_homepage(ctx: TargetContext) -> tuple[HttpResponse | None, Status]:
 
 
 def internal_links(links: Iterable[str], domain: str) -> list[str]:
-    """The links whose host belongs to registrable domain `domain`."""
-    return [u for u in links if registrable_domain(urlsplit(u).hostname or "") == domain]
+    """The links (normalised, as `absolute_url` returns them) whose host belongs to registrable
+    domain `domain`."""
+    return [u for u in links if registrable_domain(normalised_host(u)) == domain]
+
+
+def normalised_host(url: str) -> str:
+    """The host of a URL `absolute_url` returned, IPv6 without brackets: what urlsplit would
+    find, for a URL known to hold no user info and to end its authority with a `/`."""
+    start = url.find("://") + 3
+    end = url.find("/", start)
+    authority = url[start:end] if end >= 0 else url[start:]
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")]
+    return authority.partition(":")[0]
+
+
+@cache
+def reads_second_level(profile: str) -> bool:
+    """Whether a scan of `profile` runs web.links_l3, the only reader of second-level pages'
+    links; other scans only load those pages."""
+    return any(check.id == "web.links_l3" for check in checks_for(profile))
 
 
 def page_links(page: HttpResponse) -> tuple[str, ...]:
@@ -151,7 +172,8 @@ async def homepage_document(ctx: TargetContext, homepage: HttpResponse) -> Docum
 
 
 async def second_level(ctx: TargetContext, homepage: HttpResponse) -> SecondLevel:
-    """The internal links of the IPv6 homepage, each fetched over IPv6, once per target."""
+    """The internal links of the IPv6 homepage, each fetched over IPv6 (and read for its own
+    links if the scan runs web.links_l3), once per target."""
 
     async def crawl() -> SecondLevel:
         chain = await facts.homepage(ctx, 6)
@@ -160,7 +182,9 @@ async def second_level(ctx: TargetContext, homepage: HttpResponse) -> SecondLeve
         document = await homepage_document(ctx, homepage)
         candidates = [u for u in internal_links(document.links, _domain(ctx)) if u not in home]
         tested = candidates[: ctx.options.max_links_l2]
-        outcomes = await asyncio.gather(*(_test_link(ctx, u, LINK_BODY, read=True) for u in tested))
+        read = reads_second_level(ctx.options.profile)
+        max_body = LINK_BODY if read else LEAF_BODY
+        outcomes = await asyncio.gather(*(_test_link(ctx, u, max_body, read=read) for u in tested))
         return SecondLevel(
             tuple(outcomes), len(candidates) > len(tested), frozenset(home | set(candidates))
         )
