@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import idna
 import pytest
 from openpyxl import Workbook
 
@@ -93,3 +94,32 @@ def test_csv_without_target_column_is_an_error(tmp_path: Path) -> None:
 def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="cannot read"):
         list(read_targets(tmp_path / "missing.txt"))
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "www.gov.cn",
+        "a.b-c.example",
+        "x1.y2.z3",
+        "123.example",
+        "a" * 63 + ".example",
+        "xn--fiqs8s.cn",
+        "a--b.example",
+        "-bad.example",
+        "bad-.example",
+        "a" * 64 + ".example",
+        "under_score.example",
+        "www.example.",
+    ],
+)
+def test_plain_names_take_the_shortcut_with_the_idna_result(host: str) -> None:
+    try:
+        expected = idna.encode(host.rstrip("."), uts46=True).decode().lower()
+    except idna.IDNAError:
+        expected = None
+    if expected is None:
+        with pytest.raises(TargetError):
+            parse_target(host, allow_private=True)
+    else:
+        assert parse_target(host, allow_private=True).host == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import ipaddress
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,18 @@ class InputProblem:
         return f"{self.source}:{self.line}: {self.message}"
 
 
+_PLAIN_NAME = re.compile(
+    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+)
+"""A lower-case LDH name IDNA leaves as it is (names with `--` anywhere go through IDNA)."""
+
+
 def _ace_host(host: str) -> str:
+    name = host.rstrip(".")
+    if len(name) <= 253 and "--" not in name and _PLAIN_NAME.fullmatch(name):
+        return name
     try:
-        ace = idna.encode(host.rstrip("."), uts46=True).decode().lower()
+        ace = idna.encode(name, uts46=True).decode().lower()
     except idna.IDNAError as exc:
         raise TargetError(f"{host!r} is not a valid domain name: {exc}") from exc
     if "." not in ace:
