@@ -648,7 +648,19 @@ async def test_perf_ratio_statuses(v4: float, v6: float, status: Status, code: s
     assert result.value["v4_ms"] == pytest.approx(v4 * 1000)
     assert result.value["v6_ms"] == pytest.approx(v6 * 1000)
     assert result.value["ratio"] == pytest.approx((v6 - v4) / v4, abs=0.001)
+    assert result.value["samples"] == (1 if status is Status.PASS else 2)
     assert_names(result, HOME, f"{v6 * 1000:.0f}")
+
+
+async def test_perf_ratio_confirms_a_slow_sample_and_keeps_the_faster_time() -> None:
+    net = timed_site(0.05, 1.55)
+    serve(net, HOME, V6, status=301, body=b"", headers={"Location": HTTPS_HOME}, elapsed=0.03)
+    serve(net, HTTPS_HOME, V6, elapsed=0.03)
+    result = await run(net, "web.perf_ratio")
+    assert (result.status, result.code) == (Status.PASS, "web.perf_ratio.converged")
+    assert result.value["v6_ms"] == pytest.approx(60.0)
+    assert result.value["samples"] == 2
+    assert len(fetches(net, HTTPS_HOME)) == 4
 
 
 async def test_perf_ratio_is_skipped_without_an_ipv6_page() -> None:

@@ -477,22 +477,43 @@ def chain_ms(chain: facts.Chain) -> float:
 
 @register("web.perf_ratio", profile="quick", needs=(4, 6))
 async def perf_ratio(ctx: TargetContext) -> CheckResult:
-    """The IPv6 homepage is not much slower than the IPv4 one."""
+    """The IPv6 homepage is not much slower than the IPv4 one.
+
+    A verdict worse than pass is confirmed by a second timing of both families, and the faster
+    time of each family counts: one slow sample (a busy scanner, a passing queue) is noise, a
+    path that is slower every time is not.
+    """
     v4, v6 = await both_homepages(ctx)
     for chain in (v6, v4):
         if not chain.completed:
             return no_final_page("web.perf_ratio", chain)
     v4_ms, v6_ms = round(chain_ms(v4), 1), round(chain_ms(v6), 1)
+    samples = 1
+    if _timing_verdict(v4_ms, v6_ms)[0] is not Status.PASS:
+        again4, again6 = await asyncio.gather(
+            facts.follow(ctx, ctx.target.url, 4), facts.follow(ctx, ctx.target.url, 6)
+        )
+        if again4.completed and again6.completed:
+            v4_ms = min(v4_ms, round(chain_ms(again4), 1))
+            v6_ms = min(v6_ms, round(chain_ms(again6), 1))
+            samples = 2
+    status, code = _timing_verdict(v4_ms, v6_ms)
     ratio = round((v6_ms - v4_ms) / v4_ms, 3) if v4_ms > 0 else None
-    value = {"v4_ms": v4_ms, "v6_ms": v6_ms, "ratio": ratio}
+    value = {"v4_ms": v4_ms, "v6_ms": v6_ms, "ratio": ratio, "samples": samples}
     slower = "-" if ratio is None else f"{ratio:+.0%}"
     params = {"url": ctx.target.url, "v4_ms": v4_ms, "v6_ms": v6_ms, "slower": slower}
+    return CheckResult.make(status, code, value, **params)
+
+
+def _timing_verdict(v4_ms: float, v6_ms: float) -> tuple[Status, str]:
+    """The status and message code of two homepage times."""
     if v4_ms < CONVERGED_MS and v6_ms < CONVERGED_MS:
-        return CheckResult.make(Status.PASS, "web.perf_ratio.converged", value, **params)
+        return Status.PASS, "web.perf_ratio.converged"
+    ratio = (v6_ms - v4_ms) / v4_ms if v4_ms > 0 else None
     if ratio is not None and ratio <= RATIO_PASS:
         status = Status.PASS
     elif ratio is not None and ratio <= RATIO_WARN:
         status = Status.WARN
     else:
         status = Status.FAIL
-    return CheckResult.make(status, f"web.perf_ratio.{status.value}", value, **params)
+    return status, f"web.perf_ratio.{status.value}"
