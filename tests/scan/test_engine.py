@@ -143,3 +143,17 @@ async def test_memo_shares_but_does_not_remember_failures() -> None:
     keep_good = lambda value: value != "lost"  # noqa: E731
     assert await memo.once("j", flaky, keep_good) == "lost"
     assert await memo.once("j", flaky, keep_good) == "late" and calls == 4
+
+
+def test_target_locals_are_made_once_per_target() -> None:
+    shared = ScanShared(MockNetwork(), ScanOptions())
+    first, second = (TargetContext(Target(h, h, f"http://{h}/"), shared) for h in ("a.t", "b.t"))
+    made: list[str] = []
+
+    def make() -> object:
+        made.append("x")
+        return object()
+
+    assert first.local("k", make) is first.local("k", make)
+    assert second.local("k", make) is not first.local("k", make)
+    assert made == ["x", "x"]

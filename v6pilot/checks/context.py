@@ -154,6 +154,7 @@ class TargetContext:
     target: Target
     shared: ScanShared
     memo: Memo = field(default_factory=Memo)
+    _locals: dict[Hashable, Any] = field(default_factory=dict)
 
     @property
     def net(self) -> Network:
@@ -170,6 +171,14 @@ class TargetContext:
         keep: Callable[[T], bool] | None = None,
     ) -> T:
         return await self.memo.once(key, factory, keep)
+
+    def local(self, key: Hashable, make: Callable[[], T]) -> T:
+        """An object this target's checks share (a semaphore, say), made on first use."""
+        try:
+            value: T = self._locals[key]
+        except KeyError:
+            value = self._locals[key] = make()
+        return value
 
     def start_check(self, check_id: str) -> asyncio.Future[CheckResult]:
         """The task running a check on this target, started on first use."""

@@ -96,19 +96,15 @@ class ResourceOutcome:
     references: tuple[Resource, ...] = ()
 
 
-async def fetch_slots(ctx: TargetContext) -> asyncio.Semaphore:
+def fetch_slots(ctx: TargetContext) -> asyncio.Semaphore:
     """The target's bound on concurrent link and sub-resource fetches, shared by all checks."""
-
-    async def create() -> asyncio.Semaphore:
-        return asyncio.Semaphore(FETCH_SLOTS)
-
-    return await ctx.once("links.fetch_slots", create)
+    return ctx.local("links.fetch_slots", lambda: asyncio.Semaphore(FETCH_SLOTS))
 
 
 async def fetch_following(ctx: TargetContext, url: str, family: int, max_body: int) -> Fetched:
     """GET `url` over `family` with a body cap, following redirects over the same family, on
     kept-alive connections (a site's links and resources share a few, as in a browser)."""
-    async with await fetch_slots(ctx):
+    async with fetch_slots(ctx):
         chain = await facts.follow(ctx, url, family, max_body=max_body, reuse=True)
     if chain.final is not None:
         return Fetched(url, chain.final)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 
+@lru_cache(maxsize=65536)
 def unusable_reason(address: str, *, allow_private: bool) -> str | None:
     """Why `address` cannot count as a real address of a public service, or None if it can.
 
@@ -27,4 +29,19 @@ def unusable_reason(address: str, *, allow_private: bool) -> str | None:
 
 
 def family_of(address: str) -> int:
-    return ipaddress.ip_address(address).version
+    """4 or 6 for an IP literal; ValueError for anything else (a host name)."""
+    version = _version(address)
+    if not version:
+        raise ValueError(f"{address!r} is not an IP address")
+    return version
+
+
+@lru_cache(maxsize=65536)
+def _version(address: str) -> int:
+    """The IP version of a literal, 0 for anything else; remembered, as hosts recur."""
+    if ":" not in address and not address[-1:].isdigit():
+        return 0
+    try:
+        return ipaddress.ip_address(address).version
+    except ValueError:
+        return 0

@@ -104,10 +104,11 @@ def _parse_url(url: str) -> RequestTarget | _BadUrl:
 def _ascii_host(parts: SplitResult, port: int) -> str:
     """The URL's host as an IP literal or an ASCII (IDNA) host name."""
     host = parts.hostname or ""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
+    if ":" in host or host[-1:].isdigit():
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            pass
     if not host.isascii():
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
