@@ -3,9 +3,18 @@ from __future__ import annotations
 import socket
 import urllib.request
 
+from prometheus_client import REGISTRY
+
 from v6pilot.checks.context import Target
 from v6pilot.checks.result import CheckResult, Status
-from v6pilot.metrics import record_report, record_throttle, start_metrics_server
+from v6pilot.metrics import (
+    add_throttled,
+    record_report,
+    record_result,
+    record_throttle,
+    start_metrics_server,
+    take_throttled,
+)
 from v6pilot.scan.engine import TargetReport
 
 
@@ -35,3 +44,33 @@ def test_metrics_count_targets_checks_errors_and_throttling() -> None:
     assert 'v6pilot_checks_total{check="dns.aaaa",status="pass"}' in text
     assert 'v6pilot_errors_total{kind="check.deadline"}' in text
     assert 'v6pilot_throttle_wait_seconds_total{scope="ip"} 0.25' in text
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_parent_counts_its_workers_results_and_waits() -> None:
+    result = {
+        "profile": "full",
+        "checks": {
+            "dns.aaaa": {"status": "pass", "code": "dns.aaaa.pass"},
+            "web.tls_v6": {"status": "error", "code": "check.no_route"},
+        },
+    }
+    targets, errors = (
+        sample("v6pilot_targets_total", profile="full"),
+        sample("v6pilot_errors_total", kind="check.no_route"),
+    )
+    record_result(result)
+    assert sample("v6pilot_targets_total", profile="full") == targets + 1
+    assert sample("v6pilot_errors_total", kind="check.no_route") == errors + 1
+
+    take_throttled()
+    record_throttle("dns", 0.5)
+    record_throttle("dns", 0.25)
+    assert take_throttled() == {"dns": (2, 0.75)}
+    assert take_throttled() == {}
+    waits = sample("v6pilot_throttle_waits_total", scope="domain")
+    add_throttled({"domain": (3, 1.5)})
+    assert sample("v6pilot_throttle_waits_total", scope="domain") == waits + 3

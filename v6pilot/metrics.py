@@ -4,6 +4,8 @@ Celery workers)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, start_http_server
 
 from v6pilot.checks.result import Status
@@ -32,10 +34,41 @@ def record_report(report: TargetReport) -> None:
             ERRORS.labels(result.code).inc()
 
 
+def record_result(result: dict[str, Any]) -> None:
+    """Count one target from its contract line: how a parent process counts the targets its
+    scan worker processes (`scan --processes`) measured."""
+    TARGETS.labels(result["profile"]).inc()
+    for check_id, check in result["checks"].items():
+        CHECKS.labels(check_id, check["status"]).inc()
+        if check["status"] == Status.ERROR.value:
+            ERRORS.labels(check["code"]).inc()
+
+
+_throttled: dict[str, list[float]] = {}
+"""Waits and seconds per scope counted in this process, for handing to a parent process."""
+
+
 def record_throttle(scope: str, seconds: float) -> None:
     """Count one wait of `seconds` imposed by a per-destination limit of `scope` (ip, domain...)."""
     THROTTLE_WAITS.labels(scope).inc()
     THROTTLE_SECONDS.labels(scope).inc(seconds)
+    totals = _throttled.setdefault(scope, [0, 0.0])
+    totals[0] += 1
+    totals[1] += seconds
+
+
+def take_throttled() -> dict[str, tuple[int, float]]:
+    """The waits counted since the last call, per scope (waits, seconds)."""
+    taken = {scope: (int(waits), seconds) for scope, (waits, seconds) in _throttled.items()}
+    _throttled.clear()
+    return taken
+
+
+def add_throttled(taken: dict[str, tuple[int, float]]) -> None:
+    """Add waits another process counted (see `take_throttled`)."""
+    for scope, (waits, seconds) in taken.items():
+        THROTTLE_WAITS.labels(scope).inc(waits)
+        THROTTLE_SECONDS.labels(scope).inc(seconds)
 
 
 def start_metrics_server(port: int, address: str = "127.0.0.1") -> None:

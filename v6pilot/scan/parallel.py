@@ -2,7 +2,8 @@
 processes, each running the asyncio engine on its share, and their results merged as they come.
 
 Python runs one core per process, so this is how a scan uses every core. Per-destination
-limits are divided between the processes unless they share a Redis limiter.
+limits are divided between the processes unless they share a Redis limiter. The parent's
+metrics count what the worker processes measured and waited.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from v6pilot.errors import V6PilotError
+from v6pilot.metrics import add_throttled, record_result, take_throttled
 from v6pilot.net.polite import Limits
 from v6pilot.scan.session import NetworkConfig, ScanPlan, results
 
@@ -48,10 +50,13 @@ def share_limits(config: NetworkConfig, processes: int) -> NetworkConfig:
 
 
 def _worker(plan: ScanPlan, concurrency: int, out: Any) -> None:
-    """Body of one worker process: scan its share, send each result, then a last word."""
+    """Body of one worker process: scan its share, send each result (and the throttling waits
+    counted meanwhile, for the parent's metrics), then a last word."""
     try:
         for result in results(plan, concurrency=concurrency):
             out.put(("result", result))
+            if throttled := take_throttled():
+                out.put(("throttled", throttled))
     except BaseException as exc:
         out.put(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -91,7 +96,10 @@ def parallel_results(
                     ) from None
                 continue
             if kind == "result":
+                record_result(payload)
                 yield payload
+            elif kind == "throttled":
+                add_throttled(payload)
             elif kind == "done":
                 running -= 1
             else:
