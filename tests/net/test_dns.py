@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import pytest
 
@@ -34,9 +36,18 @@ from v6pilot.errors import (
     NetUnreachable,
     V6PilotError,
 )
-from v6pilot.lab.dnsserver import AuthoritativeServer, DnsListener, listen_dns
+from v6pilot.lab.dnsserver import AuthoritativeServer, DnsListener, Responder, listen_dns
 from v6pilot.lab.resolver import serve_resolver
-from v6pilot.net.dns import Resolution, chase_cnames, query, resolve
+from v6pilot.net.dns import (
+    PlainReply,
+    Resolution,
+    chase_cnames,
+    query,
+    query_authoritative,
+    resolve,
+)
+from v6pilot.net.dnsmux import UdpServerClient
+from v6pilot.net.dnswire import build_query_wire
 from v6pilot.net.netns import run_in_netns
 
 GOOD = build_zones(LOOPBACK_HOSTS)["good.test."]
@@ -212,3 +223,116 @@ def test_ipv6_transport_and_unreachable_inside_a_namespace() -> None:
     assert reply.flags & dns.flags.AA and reply.rcode() == dns.rcode.NOERROR
     assert [type(e) for e in errors] == [NetUnreachable, NetUnreachable]
     assert "[2001:db8:ffff::1]:53" in str(errors[0]) and "198.51.100.1:53" in str(errors[1])
+
+
+def message_text(reply: dns.message.Message) -> str:
+    """A message as text without its id (which differs between two queries)."""
+    return reply.to_text().split("\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype"),
+    [
+        ("www.good.test.", "AAAA"),
+        ("WwW.gOOd.test.", "A"),
+        ("alias.good.test.", "A"),
+        ("missing.good.test.", "A"),
+        ("nothing.good.test.", "AAAA"),
+        ("www.good.test.", "MX"),
+        ("x.wild.good.test.", "A"),
+    ],
+)
+async def test_authoritative_query_reads_plain_replies_as_query_does(
+    good_server: DnsListener, name: str, rdtype: str
+) -> None:
+    qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
+    port = good_server.port
+    plain = await query_authoritative(qname, qtype, "127.53.20.1", port=port)
+    full = await query(qname, qtype, "127.53.20.1", port=port)
+    assert isinstance(plain, PlainReply)
+    assert (plain.flags, plain.rcode()) == (full.flags, full.rcode())
+    assert [r.to_text() for r in plain.answer] == [r.to_text() for r in full.answer]
+    assert plain.answer == full.answer
+    assert plain.authority == [r for r in full.authority if r.rdtype == dns.rdatatype.SOA]
+    assert UdpServerClient._open_clients == {}, "the socket closes once no query waits"
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype"),
+    [("www.sub.good.test.", "A"), ("big.good.test.", "TXT"), ("www.other.", "A")],
+    ids=["referral", "truncated", "refused"],
+)
+async def test_authoritative_query_returns_other_replies_parsed(
+    good_server: DnsListener, name: str, rdtype: str
+) -> None:
+    port = good_server.port
+    qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
+    other = await query_authoritative(qname, qtype, "127.53.20.1", port=port)
+    full = await query(qname, qtype, "127.53.20.1", port=port)
+    assert isinstance(other, dns.message.Message)
+    assert not other.flags & dns.flags.TC
+    assert message_text(other) == message_text(full)
+
+
+@pytest.mark.parametrize(
+    "responder",
+    [
+        lambda wire, tcp: wire[:2] + b"\x80\x00junk",
+        lambda wire, tcp: reply_to_other_question(wire),
+    ],
+    ids=["garbage", "other question"],
+)
+async def test_authoritative_query_reports_bad_replies_as_query_does(
+    responder: Responder,
+) -> None:
+    listener = await listen_dns("127.53.20.6", 0, responder)
+    qname, qtype = dns.name.from_text("www.good.test."), dns.rdatatype.A
+    errors = []
+    try:
+        for ask in (query, query_authoritative):
+            with pytest.raises(DnsBadResponse) as caught:
+                await ask(qname, qtype, "127.53.20.6", port=listener.port, timeout=0.5)
+            errors.append(str(caught.value))
+    finally:
+        listener.close()
+    assert errors[0] == errors[1] and "bad response" in errors[0]
+
+
+def reply_to_other_question(wire: bytes) -> bytes:
+    """An authoritative answer with the query's id for another name."""
+    request = dns.message.from_wire(wire)
+    other = dns.message.make_query("www.other.", "A")
+    other.id = request.id
+    response = dns.message.make_response(other)
+    response.flags |= dns.flags.AA
+    return response.to_wire()
+
+
+async def test_authoritative_query_fails_as_query_does() -> None:
+    """Silence and refusal raise the same errors, concurrent queries sharing one socket."""
+    listener = await listen_dns("127.53.20.7", 0, silent)
+    qname, qtype = dns.name.from_text("www.good.test."), dns.rdatatype.AAAA
+    try:
+        outcomes = []
+        for server in ("127.53.20.7", "127.53.20.8"):
+            for ask in (query, query_authoritative):
+                replies = await asyncio.gather(
+                    *(ask(qname, qtype, server, port=listener.port, timeout=0.2) for _ in range(2)),
+                    return_exceptions=True,
+                )
+                outcomes.append({(type(e), str(e)) for e in replies})
+    finally:
+        listener.close()
+    timeouts, timeouts_shared, refusals, refusals_shared = outcomes
+    assert timeouts == timeouts_shared and [t for t, _ in timeouts] == [DnsTimeout]
+    assert refusals == refusals_shared and [t for t, _ in refusals] == [NetRefused]
+    assert UdpServerClient._open_clients == {}
+
+
+def test_authoritative_query_sends_what_query_sends() -> None:
+    qname = dns.name.from_text("WwW.good.test.")
+    expected = dns.message.make_query(qname, "AAAA", use_edns=True, payload=1232, flags=0)
+    sent = build_query_wire(
+        expected.id, b"\x03WwW\x04good\x04test\x00", 28, rd=False, edns_payload=1232
+    )
+    assert sent == expected.to_wire()

@@ -22,6 +22,8 @@ from tests.net.dnshierarchy import (
     silent,
 )
 from v6pilot.lab.dnsserver import AuthoritativeServer, Responder
+from v6pilot.net import dns as dns_client
+from v6pilot.net.dns import PlainReply
 from v6pilot.net.iterative import (
     DelegationCache,
     IterativeResult,
@@ -301,3 +303,41 @@ def test_ipv6_only_resolution_over_real_ipv6_in_a_namespace() -> None:
         "zone v4only.: no name server reachable over IPv6"
     )
     assert over_v4.ok and over_v4.records == ["2001:db8::70"]
+
+
+def with_texts(result: IterativeResult) -> tuple[IterativeResult, list[str], list[str]]:
+    """A result with its RRsets as text too (RRset equality ignores TTLs)."""
+    return result, [r.to_text() for r in result.answer], [r.to_text() for r in result.authority]
+
+
+async def test_plain_replies_give_the_results_full_parsing_gives(
+    hierarchy: ServedHierarchy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups = [
+        ("www.good.test.", "AAAA"),
+        ("WwW.GoOd.TeSt.", "A"),
+        ("alias.good.test.", "A"),
+        ("away.good.test.", "AAAA"),
+        ("missing.good.test.", "A"),
+        ("nothing.good.test.", "AAAA"),
+        ("www.good.test.", "MX"),
+        ("x.wild.good.test.", "A"),
+        ("www.glueless.test.", "A"),
+        ("loop1.good.test.", "A"),
+        ("www.v4only.", "AAAA"),
+    ]
+    plain_read = 0
+    read_plain_reply = dns_client.read_plain_reply
+
+    def counting(wire: bytes, question: bytes) -> PlainReply | None:
+        nonlocal plain_read
+        reply = read_plain_reply(wire, question)
+        plain_read += reply is not None
+        return reply
+
+    monkeypatch.setattr(dns_client, "read_plain_reply", counting)
+    plain = [with_texts(await resolve(hierarchy, *lookup)) for lookup in lookups]
+    assert plain_read >= len(lookups)
+    monkeypatch.setattr(dns_client, "read_plain_reply", lambda wire, question: None)
+    parsed = [with_texts(await resolve(hierarchy, *lookup)) for lookup in lookups]
+    assert plain == parsed

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -16,21 +16,29 @@ import dns.flags
 import dns.inet
 import dns.message
 import dns.name
+import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.CNAME
+import dns.rdtypes.ANY.SOA
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.rrset
 
-from v6pilot.errors import (
-    DnsBadResponse,
-    DnsServFail,
-    DnsTimeout,
-    NetError,
-    NetRefused,
-    NetUnreachable,
+from v6pilot.errors import DnsBadResponse, DnsServFail, DnsTimeout
+from v6pilot.net.dnsmux import UdpResolverClient, UdpServerClient, query_socket_error
+from v6pilot.net.dnswire import (
+    Authoritative,
+    Labels,
+    WireRecord,
+    WireSoa,
+    build_query,
+    build_query_wire,
+    question_bytes,
+    read_answer,
+    read_authoritative,
 )
-from v6pilot.net.dnsmux import UdpResolverClient
-from v6pilot.net.dnswire import build_query, question_bytes, read_answer
 
 NameKey = tuple[bytes, ...]
 RdataTypeLike = dns.rdatatype.RdataType | str
@@ -38,9 +46,6 @@ RdataTypeLike = dns.rdatatype.RdataType | str
 EDNS_PAYLOAD = 1232
 """EDNS UDP payload we advertise: the DNS flag day 2020 value, safe from IP fragmentation."""
 
-_UNREACHABLE_ERRNOS = frozenset(
-    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN}
-)
 _BACKEND = dns.asyncbackend.get_backend("asyncio")
 _CNAME = dns.rdatatype.CNAME
 
@@ -85,22 +90,27 @@ async def query(
         flags=dns.flags.RD if recursion_desired else 0,
     )
     deadline = time.monotonic() + timeout
-    try:
+    with _query_errors(qname, rdtype, server, port, timeout):
         try:
             return await _udp(request, server, port, timeout, tcp_fallback)
         except dns.message.Truncated:
             remaining = max(deadline - time.monotonic(), 0.0)
             return await dns.asyncquery.tcp(request, server, remaining, port)
+
+
+@contextlib.contextmanager
+def _query_errors(
+    qname: str | dns.name.Name, rdtype: RdataTypeLike, server: str, port: int, timeout: float
+) -> Iterator[None]:
+    """Turn the failures of a query into `NetError` subclasses naming the server and query."""
+    try:
+        yield
     except (dns.exception.Timeout, TimeoutError) as exc:
         raise DnsTimeout(
             server, port, f"no answer within {timeout:g}s", _what(qname, rdtype)
         ) from exc
-    except ConnectionRefusedError as exc:
-        raise NetRefused(server, port, "connection refused") from exc
     except OSError as exc:
-        if exc.errno in _UNREACHABLE_ERRNOS:
-            raise NetUnreachable(server, port, exc.strerror or str(exc)) from exc
-        raise NetError(server, port, str(exc)) from exc
+        raise query_socket_error(server, port, exc) from exc
     except (dns.exception.DNSException, EOFError) as exc:
         detail = f"bad response: {str(exc) or type(exc).__name__}"
         raise DnsBadResponse(server, port, detail, _what(qname, rdtype)) from exc
@@ -122,6 +132,145 @@ async def _udp(
             raise_on_truncation=tcp_fallback,
             sock=sock,
         )
+
+
+@dataclass(slots=True)
+class PlainReply:
+    """A plain authoritative reply read without dnspython's message parser (see
+    `dnswire.read_authoritative`): what the `dns.message.Message` of the same reply holds in
+    `id`, `flags`, `rcode()` and `answer`, and of its `authority` the SOA RRsets only."""
+
+    id: int
+    flags: int
+    answer: list[dns.rrset.RRset]
+    authority: list[dns.rrset.RRset]
+
+    def rcode(self) -> dns.rcode.Rcode:
+        """The reply's rcode (never extended: such replies are not plain)."""
+        return dns.rcode.from_flags(self.flags, 0)
+
+
+async def query_authoritative(
+    qname: dns.name.Name,
+    rdtype: dns.rdatatype.RdataType,
+    server: str,
+    *,
+    port: int = 53,
+    timeout: float = 3.0,
+) -> dns.message.Message | PlainReply:
+    """`query` without recursion, over the server's shared UDP socket (`UdpServerClient`).
+
+    A plain authoritative reply comes back as a `PlainReply`, built without dnspython's
+    message parser; any other reply is parsed and checked as `query` does (truncated ones are
+    asked again over TCP) and returned as a message. Failures raise what `query` raises.
+    """
+    deadline = time.monotonic() + timeout
+    client = UdpServerClient.for_server(server, port)
+    qid = client.new_id()
+    request = build_query_wire(qid, _wire_name(qname), rdtype, rd=False, edns_payload=EDNS_PAYLOAD)
+    try:
+        wire = await client.ask(request, timeout, "")
+    except DnsTimeout as exc:
+        # The query's text costs more than sending it: made only when needed.
+        raise DnsTimeout(server, port, exc.detail, _what(qname, rdtype)) from None
+    plain = read_plain_reply(wire, question_bytes(request))
+    if plain is not None:
+        return plain
+    message = dns.message.make_query(qname, rdtype, use_edns=True, payload=EDNS_PAYLOAD, flags=0)
+    message.id = qid
+    with _query_errors(qname, rdtype, server, port, timeout):
+        try:
+            response = dns.message.from_wire(wire, raise_on_truncation=True)
+        except dns.message.Truncated:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            return await dns.asyncquery.tcp(message, server, remaining, port)
+        if not message.is_response(response):
+            raise dns.query.BadResponse
+        return response
+
+
+def _wire_name(name: dns.name.Name) -> bytes:
+    """An absolute name in uncompressed wire format."""
+    return b"".join(bytes((len(label),)) + label for label in name.labels)
+
+
+_IN = dns.rdataclass.IN
+
+
+def read_plain_reply(wire: bytes, question: bytes) -> PlainReply | None:
+    """The reply `wire` to `question` (see `dnswire.question_bytes`) if it is a plain
+    authoritative one, its RRsets grouped, ordered and merged as `dns.message.from_wire` does."""
+    plain = read_authoritative(wire, question)
+    return _plain_reply(plain) if plain is not None else None
+
+
+def _plain_reply(plain: Authoritative) -> PlainReply:
+    """The dnspython form of a plain reply's records."""
+    answer: dict[tuple[Labels, int], dns.rrset.RRset] = {}
+    for record in plain.answer:
+        rdtype = dns.rdatatype.RdataType(record.rtype)
+        _add(answer, record.owner, rdtype, _rdata(record, rdtype), record.ttl)
+    if len(plain.soa) == 1:
+        return PlainReply(plain.qid, plain.flags, list(answer.values()), [_soa_rrset(plain.soa[0])])
+    authority: dict[tuple[Labels, int], dns.rrset.RRset] = {}
+    for soa in plain.soa:
+        _add(authority, soa.owner, dns.rdatatype.SOA, _soa_rdata(soa), soa.ttl)
+    return PlainReply(plain.qid, plain.flags, list(answer.values()), list(authority.values()))
+
+
+SOA_RRSETS_KEPT = 4096
+"""Lone SOA RRsets kept for copying; all are dropped when full (one per zone is the norm)."""
+_soa_rrsets: dict[tuple[Labels, int, Labels, Labels, tuple[int, ...]], dns.rrset.RRset] = {}
+
+
+def _soa_rrset(soa: WireSoa) -> dns.rrset.RRset:
+    """The RRset of a lone SOA record: a copy of the one built for the same record before, if
+    kept. A zone's negative answers all carry the same SOA, and building its RRset (hashing the
+    record into the set) costs more than reading the whole reply."""
+    key = (soa.owner, soa.ttl, soa.mname, soa.rname, soa.numbers)
+    rrset = _soa_rrsets.get(key)
+    if rrset is None:
+        if len(_soa_rrsets) >= SOA_RRSETS_KEPT:
+            _soa_rrsets.clear()
+        rrset = _soa_rrsets[key] = dns.rrset.RRset(_name(soa.owner), _IN, dns.rdatatype.SOA)
+        rrset.add(_soa_rdata(soa), soa.ttl)
+    return rrset.copy()
+
+
+def _soa_rdata(soa: WireSoa) -> dns.rdata.Rdata:
+    """The dnspython rdata of an SOA record."""
+    return dns.rdtypes.ANY.SOA.SOA(
+        _IN, dns.rdatatype.SOA, _name(soa.mname), _name(soa.rname), *soa.numbers
+    )
+
+
+def _rdata(record: WireRecord, rdtype: dns.rdatatype.RdataType) -> dns.rdata.Rdata:
+    """The dnspython rdata of an A, AAAA or CNAME record."""
+    if rdtype == dns.rdatatype.A:
+        return dns.rdtypes.IN.A.A(_IN, rdtype, record.data)
+    if rdtype == dns.rdatatype.AAAA:
+        return dns.rdtypes.IN.AAAA.AAAA(_IN, rdtype, record.data)
+    return dns.rdtypes.ANY.CNAME.CNAME(_IN, rdtype, _name(cast(Labels, record.data)))
+
+
+def _add(
+    section: dict[tuple[Labels, int], dns.rrset.RRset],
+    owner: Labels,
+    rdtype: dns.rdatatype.RdataType,
+    rdata: dns.rdata.Rdata,
+    ttl: int,
+) -> None:
+    """Add one record to the RRset of its owner (compared without case) and type."""
+    key = (tuple(label.lower() for label in owner), rdtype)
+    rrset = section.get(key)
+    if rrset is None:
+        rrset = section[key] = dns.rrset.RRset(_name(owner), _IN, rdtype)
+    rrset.add(rdata, ttl)
+
+
+def _name(labels: Labels) -> dns.name.Name:
+    """The absolute dnspython name of wire labels."""
+    return dns.name.Name((*labels, b""))
 
 
 def _what(qname: str | dns.name.Name, rdtype: RdataTypeLike) -> str:

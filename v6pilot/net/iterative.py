@@ -26,14 +26,15 @@ import dns.rrset
 from v6pilot.errors import NetError, NetRefused, NetTimeout, NetUnreachable
 from v6pilot.net.dns import (
     NameKey,
+    PlainReply,
     RdataTypeLike,
     chase_cnames,
     is_under,
     name_key,
-    query,
     rrsets_at,
     to_name,
 )
+from v6pilot.net.dns import query_authoritative as query  # tests replace `query`
 from v6pilot.net.roothints import RootHints, address_family
 
 MAX_CNAME_HOPS = 8
@@ -48,6 +49,8 @@ _CNAME = dns.rdatatype.CNAME
 
 K = TypeVar("K")
 V = TypeVar("V")
+Reply = dns.message.Message | PlainReply
+"""A server's reply: parsed by dnspython, or a plain authoritative answer read without it."""
 
 
 class Outcome(StrEnum):
@@ -146,6 +149,11 @@ class _NsEntry:
 
     name: dns.name.Name
     glue: list[str]
+    text: str = field(init=False)
+    """`name` as text, made once for every report of this server."""
+
+    def __post_init__(self) -> None:
+        self.text = self.name.to_text()
 
 
 @dataclass(slots=True)
@@ -155,6 +163,11 @@ class _Delegation:
     zone: dns.name.Name
     servers: list[_NsEntry]
     path: tuple[ZoneStep, ...]
+    zone_text: str = field(init=False)
+    """`zone` as text, made once for every step through this cut."""
+
+    def __post_init__(self) -> None:
+        self.zone_text = self.zone.to_text()
 
 
 @dataclass(slots=True)
@@ -186,7 +199,7 @@ class DelegationCache:
         self._cuts: dict[tuple[frozenset[int], NameKey], tuple[float, _Delegation]] = {}
         self._hosts: dict[tuple[frozenset[int], NameKey], tuple[float, _HostAddresses]] = {}
         self._penalties: dict[str, float] = {}
-        self._inflight: dict[tuple[str, int, NameKey, int], asyncio.Task[dns.message.Message]] = {}
+        self._inflight: dict[tuple[str, int, NameKey, int], asyncio.Task[Reply]] = {}
 
     def closest_cut(self, families: frozenset[int], key: NameKey) -> _Delegation | None:
         """The deepest cached, unexpired zone cut at or above the name `key`."""
@@ -234,8 +247,9 @@ class DelegationCache:
         address: str,
         port: int,
         timeout: float,
-    ) -> dns.message.Message:
-        """`net.dns.query` (RD=0), sharing one network query among identical concurrent ones."""
+    ) -> Reply:
+        """`net.dns.query_authoritative`, sharing one network query among identical concurrent
+        ones."""
         key = (address, port, name_key(qname), rdtype)
         task = self._inflight.get(key)
         if task is None:
@@ -251,7 +265,7 @@ class DelegationCache:
         address: str,
         port: int,
         timeout: float,
-    ) -> dns.message.Message:
+    ) -> Reply:
         """One query on the network, after `before_query` allows it."""
         if self.before_query is not None:
             await self.before_query(address)
@@ -260,7 +274,7 @@ class DelegationCache:
     def _forget(
         self,
         key: tuple[str, int, NameKey, int],
-        done: asyncio.Task[dns.message.Message],
+        done: asyncio.Task[Reply],
     ) -> None:
         """Drop a finished in-flight query, marking its exception as seen if nobody awaited it."""
         self._inflight.pop(key, None)
@@ -288,7 +302,7 @@ class _Budget:
 class _Answer:
     """An authoritative reply for a name (answer, NXDOMAIN or NODATA) from the servers of `zone`."""
 
-    response: dns.message.Message
+    response: Reply
     zone: NameKey
 
 
@@ -384,7 +398,7 @@ class _Walk:
         answer: list[dns.rrset.RRset],
         cnames: list[str],
         error: str,
-        response: dns.message.Message | None = None,
+        response: Reply | None = None,
     ) -> IterativeResult:
         """Package the outcome; a `response` means success, otherwise `error` explains."""
         if response is None:
@@ -444,8 +458,8 @@ class _Walk:
     ) -> tuple[ZoneStep, _Answer | _Failure | tuple[float, _Delegation]]:
         """Ask the zone's servers in turn until one answers or refers; report every try."""
         step = ZoneStep(
-            zone=delegation.zone.to_text(),
-            servers=[ServerReport(e.name.to_text(), list(e.glue)) for e in delegation.servers],
+            zone=delegation.zone_text,
+            servers=[ServerReport(e.text, list(e.glue)) for e in delegation.servers],
         )
         for index in self._server_order(delegation.servers):
             entry, report = delegation.servers[index], step.servers[index]
@@ -510,7 +524,7 @@ class _Walk:
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
             detail = f"answered {dns.rcode.to_text(rcode)}"
             return AddressTry(address, Outcome.BAD_RESPONSE, detail), None
-        if response.flags & dns.flags.AA:
+        if isinstance(response, PlainReply) or response.flags & dns.flags.AA:
             return AddressTry(address, Outcome.ANSWERED), _Answer(response, name_key(zone))
         referral = _referral(response, zone, key) if rcode == dns.rcode.NOERROR else None
         if referral is None:
