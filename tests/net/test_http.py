@@ -614,3 +614,35 @@ async def test_header_line_ends_and_folds_are_read_alike(
     assert result.headers == (
         {} if b"X-A" not in raw else {"x-a": "1 folded" if b"folded" in raw else "1"}
     )
+
+
+async def test_a_cancelled_waiting_request_gives_its_turn_to_the_next(
+    serve: StartServer,
+) -> None:
+    async def slow(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
+    ) -> None:
+        while True:
+            try:
+                await server.read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            await asyncio.sleep(0.1)
+            writer.write(response(b"x"))
+            await writer.drain()
+
+    server = await serve(slow)
+    client = HttpClient(timeout=2.0)
+    fetches = [
+        asyncio.ensure_future(client.fetch(server.url(), "127.0.0.1", reuse=True))
+        for _ in range(http.MAX_PER_HOST + 3)
+    ]
+    await asyncio.sleep(0.05)
+    fetches[-2].cancel()
+    done = await asyncio.gather(*fetches, return_exceptions=True)
+    assert isinstance(done[-2], asyncio.CancelledError)
+    assert [r.status for r in done if not isinstance(r, BaseException)] == [200] * (
+        http.MAX_PER_HOST + 2
+    )
+    assert (client._busy, client._waiters) == ({}, {})
+    client.close()

@@ -299,6 +299,8 @@ IDLE_SECONDS = 2.0
 MAX_IDLE = 512
 """Idle kept-alive connections at most, over all hosts (each holds a file descriptor); beyond
 it the longest idle one is closed (mostly of a target already finished)."""
+MAX_CONNECTING = 512
+"""Requests on new connections at once when no `slots` are given."""
 MAX_PER_HOST = 6
 """Connections in use at once for one host when reusing, as browsers do; more requests wait."""
 DRAIN_LIMIT = 65536
@@ -311,7 +313,8 @@ class HttpClient:
     A request is sent on a fresh connection unless `reuse` is asked for: then a kept-alive
     connection to the same address, port and host is used if one is idle (a connection the
     server closed meanwhile is replaced by a fresh one, once), and at most MAX_PER_HOST are in
-    use for that host at once.
+    use for that host at once. `slots` bounds the requests on new connections at once (shared
+    with the caller's other connections); a request on an idle connection needs none.
     """
 
     def __init__(
@@ -321,15 +324,17 @@ class HttpClient:
         timeout: float = 5.0,
         max_body: int = DEFAULT_MAX_BODY,
         user_agent: str = USER_AGENT,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_body = max_body
         self.user_agent = user_agent
+        self.slots = slots or asyncio.Semaphore(MAX_CONNECTING)
         self._tls = tls_context(ca_file)
         self._idle: dict[PoolKey, list[_Connection]] = {}
         self._lru: OrderedDict[_Connection, PoolKey] = OrderedDict()
         self._busy: dict[PoolKey, int] = {}
-        self._waiters: dict[PoolKey, deque[asyncio.Future[None]]] = {}
+        self._waiters: dict[PoolKey, deque[asyncio.Future[_Connection | None]]] = {}
 
     async def fetch(
         self,
@@ -350,25 +355,27 @@ class HttpClient:
         cap = self.max_body if max_body is None else max_body
         exchange = _Exchange(self, target, address, method.upper(), reuse)
         if not reuse:
-            return await self._exchange(exchange, url, cap, None, key)
+            async with self.slots:
+                return await self._exchange(exchange, url, cap, None)
         idle = await self._acquire(key)
         try:
             if idle is not None:
                 try:
-                    return await self._exchange(exchange, url, cap, idle, key)
+                    return await self._exchange(exchange, url, cap, idle)
                 except _Stale:
                     exchange = _Exchange(self, target, address, method.upper(), reuse)
-            return await self._exchange(exchange, url, cap, None, key)
+            async with self.slots:
+                return await self._exchange(exchange, url, cap, None)
         finally:
-            self._release(key)
+            self._release(key, exchange.reusable)
 
     async def _exchange(
-        self, exchange: _Exchange, url: str, cap: int, idle: _Connection | None, key: PoolKey
+        self, exchange: _Exchange, url: str, cap: int, idle: _Connection | None
     ) -> HttpResponse:
         """Run one exchange within the timeout."""
         try:
             async with asyncio.timeout(self.timeout):
-                return await exchange.run(url, cap, idle, key)
+                return await exchange.run(url, cap, idle)
         except TimeoutError as exc:
             raise NetTimeout(
                 exchange.address, exchange.target.port, exchange.timeout_detail()
@@ -376,32 +383,64 @@ class HttpClient:
 
     async def _acquire(self, key: PoolKey) -> _Connection | None:
         """A turn to use a connection for `key`: an idle one, or None to open a new one while
-        fewer than MAX_PER_HOST are in use, else wait (outside the request's timeout) for one
-        of those to finish."""
+        fewer than MAX_PER_HOST are in use, else wait (outside the request's timeout) for a
+        request in use to finish and hand over its connection or its turn."""
         while True:
             idle = self._take(key)
             if idle is not None or self._busy.get(key, 0) < MAX_PER_HOST:
                 self._busy[key] = self._busy.get(key, 0) + 1
                 return idle
-            waiter = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
             self._waiters.setdefault(key, deque()).append(waiter)
-            await waiter
+            try:
+                handed = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._pass_on(key, waiter.result())
+                raise
+            if handed is not None:
+                return handed
 
-    def _release(self, key: PoolKey) -> None:
-        """End a turn for `key` and let the next waiting request have one."""
+    def _release(self, key: PoolKey, connection: _Connection | None) -> None:
+        """End a turn for `key`: its connection, if fit for reuse, goes straight to the next
+        waiting request (which takes over the turn) or is parked; without one, the next waiting
+        request is woken to open its own."""
+        if connection is not None and not connection.reusable:
+            connection.abort()
+            connection = None
+        waiter = self._next_waiter(key)
+        if waiter is not None and connection is not None:
+            waiter.set_result(connection)
+            return
+        if connection is not None:
+            self._park(key, connection)
         busy = self._busy[key] - 1
         if busy:
             self._busy[key] = busy
         else:
             del self._busy[key]
+        if waiter is not None:
+            waiter.set_result(None)
+
+    def _pass_on(self, key: PoolKey, handed: _Connection | None) -> None:
+        """Give what a cancelled waiter was handed (a connection and its turn, or a wake-up)
+        to the next one."""
+        if handed is not None:
+            self._release(key, handed)
+        elif (waiter := self._next_waiter(key)) is not None:
+            waiter.set_result(None)
+
+    def _next_waiter(self, key: PoolKey) -> asyncio.Future[_Connection | None] | None:
+        """The longest waiting request for `key` still waiting, taken off the queue."""
         waiters = self._waiters.get(key)
-        while waiters:
+        found = None
+        while waiters and found is None:
             waiter = waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                break
+                found = waiter
         if waiters is not None and not waiters:
             del self._waiters[key]
+        return found
 
     def _take(self, key: PoolKey) -> _Connection | None:
         """An idle connection for `key` that is still usable, if any."""
@@ -415,11 +454,8 @@ class HttpClient:
         self._idle.pop(key, None)
         return None
 
-    def _keep(self, key: PoolKey, connection: _Connection) -> None:
+    def _park(self, key: PoolKey, connection: _Connection) -> None:
         """Park a connection for reuse; when MAX_IDLE are parked, the longest idle one goes."""
-        if not connection.reusable:
-            connection.abort()
-            return
         if len(self._lru) >= MAX_IDLE:
             oldest, oldest_key = next(iter(self._lru.items()))
             self._drop(oldest_key, oldest)
@@ -471,6 +507,7 @@ class _Exchange:
         self.body_bytes = 0
         self.dropped = 0
         self.keep_alive = False
+        self.reusable: _Connection | None = None
 
     def error(self, detail: str) -> NetError:
         """A plain `NetError` for this exchange's endpoint."""
@@ -488,9 +525,10 @@ class _Exchange:
             f" ({self.body_bytes} bytes read)",
         }[self.phase]
 
-    async def run(self, url: str, cap: int, idle: _Connection | None, key: PoolKey) -> HttpResponse:
+    async def run(self, url: str, cap: int, idle: _Connection | None) -> HttpResponse:
         """Send the request (on `idle` if given, else on a new connection) and read the
-        response; the caller bounds the time."""
+        response; the caller bounds the time. A connection fit for another request is left
+        in `reusable`, any other is closed."""
         started = time.perf_counter()
         connection = idle or await self._open()
         kept = False
@@ -504,7 +542,7 @@ class _Exchange:
             framed = await self._read_body(connection, status, headers, sink)
             body = sink.body()
             if self.reuse and framed and self.keep_alive:
-                self.client._keep(key, connection)
+                self.reusable = connection
                 kept = True
         except _BadBody as exc:
             raise self.error(str(exc)) from None

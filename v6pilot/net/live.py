@@ -115,11 +115,13 @@ class LiveNetwork:
         self.root_hints = root_hints or BUILTIN_ROOT_HINTS
         self.timeout = timeout
         self.dns_port = dns_port
-        self._http = HttpClient(ca_file=ca_file, timeout=timeout, max_body=max_body)
+        self._sockets = asyncio.Semaphore(max_sockets)
+        self._http = HttpClient(
+            ca_file=ca_file, timeout=timeout, max_body=max_body, slots=self._sockets
+        )
         self._delegations = DelegationCache(before_query=dns_throttle)
         self._routes: frozenset[int] | None = None
         self._resolver_clients: dict[tuple[str, int], UdpResolverClient] = {}
-        self._sockets = asyncio.Semaphore(max_sockets)
 
     async def resolve(self, name: str, rdtype: RdataTypeLike) -> Resolution:
         """Ask the resolvers in order, moving on when one cannot be reached or does not answer."""
@@ -181,11 +183,9 @@ class LiveNetwork:
         max_body: int | None = None,
         reuse: bool = False,
     ) -> HttpResponse:
-        """One pinned HTTP request (see `HttpClient.fetch`)."""
-        async with self._sockets:
-            return await self._http.fetch(
-                url, address, method=method, max_body=max_body, reuse=reuse
-            )
+        """One pinned HTTP request (see `HttpClient.fetch`), in a connection slot unless it
+        goes on an idle kept-alive connection."""
+        return await self._http.fetch(url, address, method=method, max_body=max_body, reuse=reuse)
 
     async def smtp(self, address: str, helo: str) -> SmtpReply:
         """Banner and EHLO reply of the mail server at `address`, port 25."""
