@@ -531,7 +531,6 @@ class _Exchange:
         in `reusable`, any other is closed."""
         started = time.perf_counter()
         connection = idle or await self._open()
-        kept = False
         try:
             assert connection.transport is not None
             connection.transport.write(self._request())
@@ -543,7 +542,6 @@ class _Exchange:
             body = sink.body()
             if self.reuse and framed and self.keep_alive:
                 self.reusable = connection
-                kept = True
         except _BadBody as exc:
             raise self.error(str(exc)) from None
         except ssl.SSLError as exc:
@@ -555,7 +553,7 @@ class _Exchange:
                 raise _Stale from exc
             raise self.error(f"{_os_reason(exc)} {self._where()}") from exc
         finally:
-            if not kept:
+            if self.reusable is None:
                 connection.abort()
         elapsed = time.perf_counter() - started
         return HttpResponse(
