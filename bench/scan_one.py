@@ -142,7 +142,7 @@ async def scan(args: argparse.Namespace) -> dict[str, Any]:
 
 def scan_in_processes(args: argparse.Namespace) -> dict[str, Any]:
     """The same scan split over `args.processes` processes (v6pilot.scan.parallel); CPU time
-    and peak RSS include the worker processes."""
+    and peak RSS include the worker processes (ended, and so counted, before measuring)."""
     plan = ScanPlan(
         targets=list(targets(args.offset, args.count)),
         problems=[],
@@ -157,11 +157,15 @@ def scan_in_processes(args: argparse.Namespace) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     scanned = 0
-    for result in parallel_results(plan, concurrency=args.concurrency, processes=args.processes):
+    produced = parallel_results(plan, concurrency=args.concurrency, processes=args.processes)
+    for result in produced:
         writer.write(result)
         tally.add(result)
         scanned += 1
+        if args.time_budget and time.monotonic() - started >= args.time_budget:
+            break
     wall = time.monotonic() - started
+    produced.close()
     writer.close()
     after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(
