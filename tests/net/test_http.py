@@ -460,9 +460,10 @@ async def test_handshakes_cut_by_the_timeout_do_not_disturb_others(
 # --- kept-alive connections -----------------------------------------------------------------
 
 
-def keep_alive(*replies: bytes, close_after: int | None = None) -> Handler:
+def keep_alive(*replies: bytes, close_after: int | None = None, delay: float = 0.0) -> Handler:
     """A handler answering request after request on one connection with `replies` in turn
-    (the last one repeated), closing after `close_after` requests if given."""
+    (the last one repeated) after `delay` seconds each, closing after `close_after` requests
+    if given."""
 
     async def handle(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
@@ -474,6 +475,7 @@ def keep_alive(*replies: bytes, close_after: int | None = None) -> Handler:
                 await server.read_request(reader)
             except asyncio.IncompleteReadError:
                 return
+            await asyncio.sleep(delay)
             writer.write(replies[min(served, len(replies) - 1)])
             await writer.drain()
             served += 1
@@ -572,20 +574,7 @@ async def test_idle_connections_are_closed_after_the_idle_time_and_on_close(
 async def test_reused_connections_per_host_are_bounded_and_waiting_is_not_timed(
     serve: StartServer,
 ) -> None:
-    async def slow(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
-    ) -> None:
-        server.connections += 1
-        while True:
-            try:
-                await server.read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
-            await asyncio.sleep(0.2)
-            writer.write(response(b"x"))
-            await writer.drain()
-
-    server = await serve(slow)
+    server = await serve(keep_alive(response(b"x"), delay=0.2))
     client = HttpClient(timeout=0.5)
     results = await asyncio.gather(
         *(client.fetch(server.url(), "127.0.0.1", reuse=True) for _ in range(3 * http.MAX_PER_HOST))
@@ -619,19 +608,7 @@ async def test_header_line_ends_and_folds_are_read_alike(
 async def test_a_cancelled_waiting_request_gives_its_turn_to_the_next(
     serve: StartServer,
 ) -> None:
-    async def slow(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: ScriptedServer
-    ) -> None:
-        while True:
-            try:
-                await server.read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
-            await asyncio.sleep(0.1)
-            writer.write(response(b"x"))
-            await writer.drain()
-
-    server = await serve(slow)
+    server = await serve(keep_alive(response(b"x"), delay=0.1))
     client = HttpClient(timeout=2.0)
     fetches = [
         asyncio.ensure_future(client.fetch(server.url(), "127.0.0.1", reuse=True))
