@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 from v6pilot.checks.context import TargetContext, shared_result
 from v6pilot.errors import NetError, NetTimeout
-from v6pilot.net.addresses import family_of, unusable_reason
+from v6pilot.net.addresses import literal_version, unusable_reason
 from v6pilot.net.types import HttpResponse
 
 RECORD_TYPES = {4: "A", 6: "AAAA"}
@@ -114,10 +114,7 @@ async def fetch_from(
     allows a kept-alive connection (see `Network.fetch`).
     """
     host = urlsplit(url).hostname or ""
-    try:
-        literal_family = family_of(host)
-    except ValueError:
-        literal_family = 0
+    literal_family = literal_version(host)
     if literal_family:
         if literal_family != family:
             return None, f"{host} is an IPv{literal_family} literal", None

@@ -28,7 +28,7 @@ from v6pilot.checks.html import (
 )
 from v6pilot.checks.registry import checks_for, register
 from v6pilot.checks.result import CheckResult, Status
-from v6pilot.net.addresses import family_of
+from v6pilot.net.addresses import literal_version
 from v6pilot.net.types import HttpResponse
 
 FETCH_SLOTS = 10
@@ -282,19 +282,11 @@ async def links_l3(ctx: TargetContext) -> CheckResult:
 async def is_v4_only(ctx: TargetContext, url: str) -> bool:
     """Whether `url`'s host is an IPv4 literal, or has usable A but no usable AAAA records."""
     host = urlsplit(url).hostname or ""
-    if literal := _literal_family(host):
+    if literal := literal_version(host):
         return literal == 4
     if (await facts.addresses(ctx, host, 6)).usable:
         return False
     return bool((await facts.addresses(ctx, host, 4)).usable)
-
-
-def _literal_family(host: str) -> int:
-    """4 or 6 for an IP literal, 0 for a name."""
-    try:
-        return family_of(host)
-    except ValueError:
-        return 0
 
 
 async def load_resource(ctx: TargetContext, resource: Resource) -> ResourceOutcome:

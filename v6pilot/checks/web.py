@@ -15,7 +15,7 @@ from v6pilot.checks.registry import register
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.checks.similarity import Similarity, similarity
 from v6pilot.errors import NetError, format_endpoint
-from v6pilot.net.addresses import family_of
+from v6pilot.net.addresses import literal_version
 from v6pilot.net.types import HttpResponse, TcpOutcome
 
 WEB_PORTS = (80, 443)
@@ -130,11 +130,7 @@ async def chain_failure(ctx: TargetContext, chain: facts.Chain) -> tuple[str, di
         host = urlsplit(last.url).hostname or ""
         params: dict[str, Any] = {"url": last.url, "host": host, "error": last.error}
         if last.address is None:
-            try:
-                literal = family_of(host)
-            except ValueError:
-                literal = 0
-            if literal == 4:
+            if literal_version(host) == 4:
                 return "v4_literal", params
             found = await facts.addresses(ctx, host, 6)
             params["rejected"] = rejected_text(found)

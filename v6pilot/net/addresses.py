@@ -28,17 +28,10 @@ def unusable_reason(address: str, *, allow_private: bool) -> str | None:
     return None
 
 
-def family_of(address: str) -> int:
-    """4 or 6 for an IP literal; ValueError for anything else (a host name)."""
-    version = _version(address)
-    if not version:
-        raise ValueError(f"{address!r} is not an IP address")
-    return version
-
-
 @lru_cache(maxsize=65536)
-def _version(address: str) -> int:
-    """The IP version of a literal, 0 for anything else; remembered, as hosts recur."""
+def literal_version(address: str) -> int:
+    """4 or 6 for an IP literal (an IPv6 zone suffix like `%eth0` allowed), 0 for anything else
+    (a host name); remembered, as hosts and addresses recur."""
     if ":" not in address and not address[-1:].isdigit():
         return 0
     try:

@@ -23,6 +23,7 @@ from urllib.parse import SplitResult, quote, urlsplit
 import idna
 
 from v6pilot.errors import NetError, NetTimeout, TlsError
+from v6pilot.net.addresses import literal_version
 from v6pilot.net.tcp import map_os_error, open_socket
 from v6pilot.net.types import HttpResponse, TlsInfo
 
@@ -104,11 +105,8 @@ def _parse_url(url: str) -> RequestTarget | _BadUrl:
 def _ascii_host(parts: SplitResult, port: int) -> str:
     """The URL's host as an IP literal or an ASCII (IDNA) host name."""
     host = parts.hostname or ""
-    if ":" in host or host[-1:].isdigit():
-        try:
-            return str(ipaddress.ip_address(host))
-        except ValueError:
-            pass
+    if literal_version(host):
+        return str(ipaddress.ip_address(host))
     if not host.isascii():
         try:
             host = idna.encode(host, uts46=True).decode("ascii")

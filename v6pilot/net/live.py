@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import dns.message
 from v6pilot.errors import DnsBadResponse, DnsServFail, DnsTimeout, NetError
 from v6pilot.net import dns as dns_client
 from v6pilot.net import tcp
+from v6pilot.net.addresses import literal_version
 from v6pilot.net.dns import RdataTypeLike, Resolution
 from v6pilot.net.dnsmux import UdpResolverClient
 from v6pilot.net.http import DEFAULT_MAX_BODY, HttpClient
@@ -25,14 +25,6 @@ DNS_PORT = 53
 RESOLV_CONF = "/etc/resolv.conf"
 FALLBACK_RESOLVER = ("127.0.0.1", DNS_PORT)
 """What libc uses when resolv.conf names no server."""
-
-
-def _ip_version(address: str) -> int | None:
-    """4 or 6 for an IP literal (an IPv6 zone suffix like `%eth0` allowed), else None."""
-    try:
-        return ipaddress.ip_address(address.partition("%")[0]).version
-    except ValueError:
-        return None
 
 
 def parse_resolver(text: str) -> tuple[str, int]:
@@ -50,7 +42,7 @@ def parse_resolver(text: str) -> tuple[str, int]:
         wanted = {4}
     else:
         address, port_text, wanted = spec, str(DNS_PORT), {4, 6}
-    if _ip_version(address) not in wanted:
+    if literal_version(address) not in wanted:
         raise ValueError(f"bad resolver {text!r}: {address!r} is not an IP address")
     if not (port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536):
         raise ValueError(f"bad resolver {text!r}: port {port_text!r} is not 1-65535")
@@ -66,7 +58,7 @@ def system_resolvers(path: str | Path = RESOLV_CONF) -> list[tuple[str, int]]:
     found = []
     for line in lines:
         fields = line.split()
-        if len(fields) >= 2 and fields[0] == "nameserver" and _ip_version(fields[1]):
+        if len(fields) >= 2 and fields[0] == "nameserver" and literal_version(fields[1]):
             found.append((fields[1], DNS_PORT))
     return found or [FALLBACK_RESOLVER]
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import socket
-from functools import lru_cache
 
 from v6pilot.errors import NetError, NetRefused, NetTimeout, NetUnreachable
+from v6pilot.net.addresses import literal_version
 from v6pilot.net.types import TcpOutcome
 
 UNREACHABLE_ERRNOS = frozenset(
@@ -19,21 +18,10 @@ UNREACHABLE_ERRNOS = frozenset(
 
 def socket_family(address: str, port: int) -> socket.AddressFamily:
     """AF_INET or AF_INET6 for an IP literal; anything else raises `NetError` (never resolved)."""
-    family = _literal_family(address)
-    if family is None:
+    version = literal_version(address)
+    if not version:
         raise NetError(address, port, "not an IP address")
-    return family
-
-
-@lru_cache(maxsize=65536)
-def _literal_family(address: str) -> socket.AddressFamily | None:
-    """The socket family of an IP literal, None for anything else; remembered, since a scan
-    connects to the same addresses again and again."""
-    try:
-        ip = ipaddress.ip_address(address.partition("%")[0])
-    except ValueError:
-        return None
-    return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return socket.AF_INET6 if version == 6 else socket.AF_INET
 
 
 def map_os_error(address: str, port: int, exc: OSError) -> NetError:
