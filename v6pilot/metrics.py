@@ -4,6 +4,7 @@ Celery workers)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import Counter, Gauge, start_http_server
@@ -27,21 +28,23 @@ THROTTLE_SECONDS = Counter(
 
 def record_report(report: TargetReport) -> None:
     """Count one scanned target and its check results."""
-    TARGETS.labels(report.profile).inc()
-    for check_id, result in report.checks.items():
-        CHECKS.labels(check_id, result.status.value).inc()
-        if result.status is Status.ERROR:
-            ERRORS.labels(result.code).inc()
+    _count(report.profile, ((i, r.status.value, r.code) for i, r in report.checks.items()))
 
 
 def record_result(result: dict[str, Any]) -> None:
     """Count one target from its contract line: how a parent process counts the targets its
     scan worker processes (`scan --processes`) measured."""
-    TARGETS.labels(result["profile"]).inc()
-    for check_id, check in result["checks"].items():
-        CHECKS.labels(check_id, check["status"]).inc()
-        if check["status"] == Status.ERROR.value:
-            ERRORS.labels(check["code"]).inc()
+    checks = result["checks"].items()
+    _count(result["profile"], ((i, c["status"], c["code"]) for i, c in checks))
+
+
+def _count(profile: str, checks: Iterable[tuple[str, str, str]]) -> None:
+    """Count one target and each of its checks' (id, status, code)."""
+    TARGETS.labels(profile).inc()
+    for check_id, status, code in checks:
+        CHECKS.labels(check_id, status).inc()
+        if status == Status.ERROR.value:
+            ERRORS.labels(code).inc()
 
 
 _throttled: dict[str, list[float]] = {}

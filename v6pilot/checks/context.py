@@ -186,7 +186,7 @@ class TargetContext:
 
     async def result(self, check_id: str) -> CheckResult:
         """Another check's result for this target, run once however many checks ask."""
-        return await self.once(("check", check_id), lambda: _guarded(check_id, self))
+        return await shared_result(self.start_check(check_id))
 
 
 async def _guarded(check_id: str, ctx: TargetContext) -> CheckResult:

@@ -494,18 +494,23 @@ async def perf_ratio(ctx: TargetContext) -> CheckResult:
             v6_ms = min(v6_ms, round(chain_ms(again6), 1))
             samples = 2
     status, code = _timing_verdict(v4_ms, v6_ms)
-    ratio = round((v6_ms - v4_ms) / v4_ms, 3) if v4_ms > 0 else None
+    ratio = _slowdown(v4_ms, v6_ms)
     value = {"v4_ms": v4_ms, "v6_ms": v6_ms, "ratio": ratio, "samples": samples}
     slower = "-" if ratio is None else f"{ratio:+.0%}"
     params = {"url": ctx.target.url, "v4_ms": v4_ms, "v6_ms": v6_ms, "slower": slower}
     return CheckResult.make(status, code, value, **params)
 
 
+def _slowdown(v4_ms: float, v6_ms: float) -> float | None:
+    """How much slower IPv6 is, (v6 - v4) / v4 to three decimals; None without an IPv4 time."""
+    return round((v6_ms - v4_ms) / v4_ms, 3) if v4_ms > 0 else None
+
+
 def _timing_verdict(v4_ms: float, v6_ms: float) -> tuple[Status, str]:
     """The status and message code of two homepage times."""
     if v4_ms < CONVERGED_MS and v6_ms < CONVERGED_MS:
         return Status.PASS, "web.perf_ratio.converged"
-    ratio = (v6_ms - v4_ms) / v4_ms if v4_ms > 0 else None
+    ratio = _slowdown(v4_ms, v6_ms)
     if ratio is not None and ratio <= RATIO_PASS:
         status = Status.PASS
     elif ratio is not None and ratio <= RATIO_WARN:
