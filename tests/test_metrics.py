@@ -8,12 +8,11 @@ from prometheus_client import REGISTRY
 from v6pilot.checks.context import Target
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.metrics import (
-    add_throttled,
+    add_counted,
     record_report,
-    record_result,
     record_throttle,
     start_metrics_server,
-    take_throttled,
+    take_counted,
 )
 from v6pilot.scan.engine import TargetReport
 
@@ -50,27 +49,29 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_a_parent_counts_its_workers_results_and_waits() -> None:
-    result = {
-        "profile": "full",
-        "checks": {
-            "dns.aaaa": {"status": "pass", "code": "dns.aaaa.pass"},
-            "web.tls_v6": {"status": "error", "code": "check.no_route"},
-        },
-    }
-    targets, errors = (
-        sample("v6pilot_targets_total", profile="full"),
-        sample("v6pilot_errors_total", kind="check.no_route"),
+def test_a_parent_adds_what_a_worker_process_counted() -> None:
+    report = TargetReport(
+        Target("b.example.cn", "b.example.cn", "http://b.example.cn/"),
+        "full",
+        {"web.tls_v6": CheckResult(Status.ERROR, "check.no_route")},
+        0.1,
     )
-    record_result(result)
-    assert sample("v6pilot_targets_total", profile="full") == targets + 1
-    assert sample("v6pilot_errors_total", kind="check.no_route") == errors + 1
-
-    take_throttled()
+    take_counted()
+    record_report(report)
     record_throttle("dns", 0.5)
     record_throttle("dns", 0.25)
-    assert take_throttled() == {"dns": (2, 0.75)}
-    assert take_throttled() == {}
-    waits = sample("v6pilot_throttle_waits_total", scope="domain")
-    add_throttled({"domain": (3, 1.5)})
-    assert sample("v6pilot_throttle_waits_total", scope="domain") == waits + 3
+    counted = take_counted()
+    assert counted == {
+        ("targets", ("full",)): 1.0,
+        ("checks", ("web.tls_v6", "error")): 1.0,
+        ("errors", ("check.no_route",)): 1.0,
+        ("throttle_waits", ("dns",)): 2.0,
+        ("throttle_seconds", ("dns",)): 0.75,
+    }
+    assert take_counted() == {}
+    targets = sample("v6pilot_targets_total", profile="full")
+    errors = sample("v6pilot_errors_total", kind="check.no_route")
+    add_counted(counted)
+    assert sample("v6pilot_targets_total", profile="full") == targets + 1
+    assert sample("v6pilot_errors_total", kind="check.no_route") == errors + 1
+    assert sample("v6pilot_throttle_wait_seconds_total", scope="dns") >= 1.5

@@ -4,9 +4,6 @@ Celery workers)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from prometheus_client import Counter, Gauge, start_http_server
 
 from v6pilot.checks.result import Status
@@ -26,52 +23,52 @@ THROTTLE_SECONDS = Counter(
 )
 
 
+Increments = dict[tuple[str, tuple[str, ...]], float]
+"""Counter increments by (counter, label values)."""
+
+_COUNTERS = {
+    "targets": TARGETS,
+    "checks": CHECKS,
+    "errors": ERRORS,
+    "throttle_waits": THROTTLE_WAITS,
+    "throttle_seconds": THROTTLE_SECONDS,
+}
+_pending: Increments = {}
+"""What this process counted since `take_counted`, for a parent process (`scan --processes`)."""
+
+
+def _inc(name: str, labels: tuple[str, ...], amount: float = 1.0) -> None:
+    _COUNTERS[name].labels(*labels).inc(amount)
+    key = (name, labels)
+    _pending[key] = _pending.get(key, 0.0) + amount
+
+
 def record_report(report: TargetReport) -> None:
     """Count one scanned target and its check results."""
-    _count(report.profile, ((i, r.status.value, r.code) for i, r in report.checks.items()))
-
-
-def record_result(result: dict[str, Any]) -> None:
-    """Count one target from its contract line: how a parent process counts the targets its
-    scan worker processes (`scan --processes`) measured."""
-    checks = result["checks"].items()
-    _count(result["profile"], ((i, c["status"], c["code"]) for i, c in checks))
-
-
-def _count(profile: str, checks: Iterable[tuple[str, str, str]]) -> None:
-    """Count one target and each of its checks' (id, status, code)."""
-    TARGETS.labels(profile).inc()
-    for check_id, status, code in checks:
-        CHECKS.labels(check_id, status).inc()
-        if status == Status.ERROR.value:
-            ERRORS.labels(code).inc()
-
-
-_throttled: dict[str, list[float]] = {}
-"""Waits and seconds per scope counted in this process, for handing to a parent process."""
+    _inc("targets", (report.profile,))
+    for check_id, result in report.checks.items():
+        _inc("checks", (check_id, result.status.value))
+        if result.status is Status.ERROR:
+            _inc("errors", (result.code,))
 
 
 def record_throttle(scope: str, seconds: float) -> None:
     """Count one wait of `seconds` imposed by a per-destination limit of `scope` (ip, domain...)."""
-    THROTTLE_WAITS.labels(scope).inc()
-    THROTTLE_SECONDS.labels(scope).inc(seconds)
-    totals = _throttled.setdefault(scope, [0, 0.0])
-    totals[0] += 1
-    totals[1] += seconds
+    _inc("throttle_waits", (scope,))
+    _inc("throttle_seconds", (scope,), seconds)
 
 
-def take_throttled() -> dict[str, tuple[int, float]]:
-    """The waits counted since the last call, per scope (waits, seconds)."""
-    taken = {scope: (int(waits), seconds) for scope, (waits, seconds) in _throttled.items()}
-    _throttled.clear()
+def take_counted() -> Increments:
+    """What this process counted since the last call (targets, checks, errors, waits)."""
+    taken = dict(_pending)
+    _pending.clear()
     return taken
 
 
-def add_throttled(taken: dict[str, tuple[int, float]]) -> None:
-    """Add waits another process counted (see `take_throttled`)."""
-    for scope, (waits, seconds) in taken.items():
-        THROTTLE_WAITS.labels(scope).inc(waits)
-        THROTTLE_SECONDS.labels(scope).inc(seconds)
+def add_counted(taken: Increments) -> None:
+    """Add what another process counted (see `take_counted`) to this process's metrics."""
+    for (name, labels), amount in taken.items():
+        _COUNTERS[name].labels(*labels).inc(amount)
 
 
 def start_metrics_server(port: int, address: str = "127.0.0.1") -> None:

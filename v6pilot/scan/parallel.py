@@ -3,7 +3,7 @@ processes, each running the asyncio engine on its share, and their results merge
 
 Python runs one core per process, so this is how a scan uses every core. Per-destination
 limits are divided between the processes unless they share a Redis limiter. The parent's
-metrics count what the worker processes measured and waited.
+metrics count what the worker processes counted (targets, checks, errors, waits).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from v6pilot.errors import V6PilotError
-from v6pilot.metrics import add_throttled, record_result, take_throttled
+from v6pilot.metrics import add_counted, take_counted
 from v6pilot.net.polite import Limits
 from v6pilot.scan.session import NetworkConfig, ScanPlan, results
 
@@ -50,13 +50,11 @@ def share_limits(config: NetworkConfig, processes: int) -> NetworkConfig:
 
 
 def _worker(plan: ScanPlan, concurrency: int, out: Any) -> None:
-    """Body of one worker process: scan its share, send each result (and the throttling waits
-    counted meanwhile, for the parent's metrics), then a last word."""
+    """Body of one worker process: scan its share, send each result with what the process
+    counted meanwhile (for the parent's metrics), then a last word."""
     try:
         for result in results(plan, concurrency=concurrency):
-            out.put(("result", result))
-            if throttled := take_throttled():
-                out.put(("throttled", throttled))
+            out.put(("result", (result, take_counted())))
     except BaseException as exc:
         out.put(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -96,10 +94,9 @@ def parallel_results(
                     ) from None
                 continue
             if kind == "result":
-                record_result(payload)
-                yield payload
-            elif kind == "throttled":
-                add_throttled(payload)
+                result, counted = payload
+                add_counted(counted)
+                yield result
             elif kind == "done":
                 running -= 1
             else:
