@@ -70,11 +70,13 @@ def pids_in(name: str) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-def _setns(fd: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise NamespaceError(f"setns failed: {os.strerror(err)}")
+def enter(name: str) -> None:
+    """Move the calling thread into namespace `name`: sockets it opens from now on live there."""
+    with open(NETNS_DIR / name) as ns:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.setns(ns.fileno(), CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise NamespaceError(f"setns failed: {os.strerror(err)}")
 
 
 def run_in_netns(name: str, fn: Callable[[], Awaitable[T]]) -> T:
@@ -88,8 +90,7 @@ def run_in_netns(name: str, fn: Callable[[], Awaitable[T]]) -> T:
 
     def body() -> None:
         try:
-            with open(NETNS_DIR / name) as ns:
-                _setns(ns.fileno())
+            enter(name)
             result.append(loop.run(fn()))  # type: ignore[arg-type]
         except BaseException as exc:
             error.append(exc)
@@ -126,8 +127,7 @@ def iterate_in_netns(name: str | None, produce: Callable[[], AsyncIterator[T]]) 
     def body() -> None:
         try:
             if name is not None:
-                with open(NETNS_DIR / name) as ns:
-                    _setns(ns.fileno())
+                enter(name)
             loop.run(pump())
             finish(("done", None))
         except BaseException as exc:

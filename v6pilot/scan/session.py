@@ -208,23 +208,30 @@ NetworkFactory = Callable[[], Network]
 """Builds the network on the scan's event loop (tests and other runners inject their own)."""
 
 
+async def scan_results(
+    plan: ScanPlan, *, concurrency: int, network: NetworkFactory | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """The plan's scored results on the running loop, over `network()` if given, else
+    `scan_network` for the plan; the caller runs it inside the plan's namespace, if any."""
+    net = network() if network is not None else scan_network(plan.network, plan.options)
+    try:
+        async for result in scan_and_evaluate(
+            plan.targets, net, plan.options, plan.rubric, concurrency=concurrency
+        ):
+            yield result
+    finally:
+        await net.close()
+
+
 def results(
     plan: ScanPlan, *, concurrency: int, network: NetworkFactory | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Scan the plan's targets (inside its namespace, if any) and yield scored results, over
-    `network()` if given, else `scan_network` for the plan."""
-
-    async def produce() -> AsyncIterator[dict[str, Any]]:
-        net = network() if network is not None else scan_network(plan.network, plan.options)
-        try:
-            async for result in scan_and_evaluate(
-                plan.targets, net, plan.options, plan.rubric, concurrency=concurrency
-            ):
-                yield result
-        finally:
-            await net.close()
-
-    return iterate_in_netns(plan.network.netns, produce)
+    """Scan the plan's targets (inside its namespace, if any) on a loop in another thread and
+    yield scored results to the caller's thread (see `scan_results`)."""
+    return iterate_in_netns(
+        plan.network.netns,
+        lambda: scan_results(plan, concurrency=concurrency, network=network),
+    )
 
 
 def run(
