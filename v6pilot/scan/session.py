@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from v6pilot.checks.context import ScanOptions, Target
 from v6pilot.checks.registry import checks_for
@@ -24,8 +24,10 @@ from v6pilot.scan.output import ResultWriter
 from v6pilot.scan.targets import InputProblem, TargetError, parse_target, read_targets
 from v6pilot.scoring.evaluate import scan_and_evaluate
 from v6pilot.scoring.rubric import Rubric, load_rubric
-from v6pilot.store.assets import AssetFilter, list_assets
-from v6pilot.store.db import Store
+
+if TYPE_CHECKING:
+    from v6pilot.store.assets import AssetFilter
+    from v6pilot.store.db import Store
 
 
 class ScanError(V6PilotError):
@@ -136,6 +138,8 @@ def plan_inventory_scan(
     rubric: Path | None,
 ) -> ScanPlan:
     """Plan a scan of the inventory's web assets (all, or those matching `where`)."""
+    from v6pilot.store.assets import list_assets  # the store is not needed to run a scan
+
     checks_for(options.profile)
     targets: list[Target] = []
     problems: list[InputProblem] = []
