@@ -37,8 +37,20 @@ _pending: Increments = {}
 """What this process counted since `take_counted`, for a parent process (`scan --processes`)."""
 
 
+_children: dict[tuple[str, tuple[str, ...]], Counter] = {}
+"""Each counter's child per label values: `labels()` costs more than the increment itself."""
+
+
+def _child(name: str, labels: tuple[str, ...]) -> Counter:
+    key = (name, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = _COUNTERS[name].labels(*labels)
+    return child
+
+
 def _inc(name: str, labels: tuple[str, ...], amount: float = 1.0) -> None:
-    _COUNTERS[name].labels(*labels).inc(amount)
+    _child(name, labels).inc(amount)
     key = (name, labels)
     _pending[key] = _pending.get(key, 0.0) + amount
 
@@ -68,7 +80,7 @@ def take_counted() -> Increments:
 def add_counted(taken: Increments) -> None:
     """Add what another process counted (see `take_counted`) to this process's metrics."""
     for (name, labels), amount in taken.items():
-        _COUNTERS[name].labels(*labels).inc(amount)
+        _child(name, labels).inc(amount)
 
 
 def start_metrics_server(port: int, address: str = "127.0.0.1") -> None:
