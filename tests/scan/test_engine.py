@@ -145,6 +145,34 @@ async def test_memo_shares_but_does_not_remember_failures() -> None:
     assert await memo.once("j", flaky, keep_good) == "late" and calls == 4
 
 
+async def test_shared_results_take_known_facts_at_once_and_never_cancel_shared_work() -> None:
+    from v6pilot.checks.context import Memo, shared_results
+
+    memo = Memo()
+    release = asyncio.Event()
+
+    async def slow(value: int) -> int:
+        await release.wait()
+        return value
+
+    async def quick(value: int) -> int:
+        return value
+
+    known = [memo.start(k, lambda k=k: quick(k)) for k in (1, 2)]
+    await asyncio.sleep(0)
+    pending = memo.start(3, lambda: slow(3))
+    waiter = asyncio.ensure_future(shared_results([*known, pending]))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert waiter.cancelled() and not pending.done()
+    release.set()
+    assert await shared_results([*known, pending]) == [1, 2, 3]
+    with pytest.raises(StopIteration) as finished:
+        shared_results(known).send(None)
+    assert finished.value.value == [1, 2]
+
+
 def test_target_locals_are_made_once_per_target() -> None:
     shared = ScanShared(MockNetwork(), ScanOptions())
     first, second = (TargetContext(Target(h, h, f"http://{h}/"), shared) for h in ("a.t", "b.t"))

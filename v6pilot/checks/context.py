@@ -61,6 +61,14 @@ async def shared_result(task: asyncio.Future[T]) -> T:
     return await asyncio.shield(task)
 
 
+async def shared_results(tasks: list[asyncio.Future[T]]) -> list[T]:
+    """The results of several shared tasks (see `shared_result`); when all are done, as they
+    mostly are for once-per-scan facts, without a waiting task for each."""
+    if all(task.done() for task in tasks):
+        return [task.result() for task in tasks]
+    return list(await asyncio.gather(*(shared_result(task) for task in tasks)))
+
+
 class Memo:
     """Runs each keyed coroutine once and hands every caller the same result (or exception).
 
@@ -145,6 +153,15 @@ class ScanShared:
         keep: Callable[[T], bool] | None = None,
     ) -> T:
         return await self.memo.once(key, factory, keep)
+
+    def start(
+        self,
+        key: Hashable,
+        factory: Callable[[], Awaitable[T]],
+        keep: Callable[[T], bool] | None = None,
+    ) -> asyncio.Future[T]:
+        """The task computing `factory()` for `key` once per scan (see `Memo.start`)."""
+        return self.memo.start(key, factory, keep)
 
 
 @dataclass

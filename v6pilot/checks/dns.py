@@ -12,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 
 from v6pilot.checks import facts
-from v6pilot.checks.context import TargetContext
+from v6pilot.checks.context import TargetContext, shared_results
 from v6pilot.checks.domains import registrable_domain
 from v6pilot.checks.registry import register
 from v6pilot.checks.result import CheckResult, Status
@@ -113,8 +113,9 @@ async def ns_aaaa(ctx: TargetContext) -> CheckResult:
     )
 
 
-async def soa_over(ctx: TargetContext, address: str, zone: str) -> str | None:
-    """Why `address` did not answer `zone`'s SOA authoritatively, or None; once per scan."""
+def start_soa_probe(ctx: TargetContext, address: str, zone: str) -> asyncio.Future[str | None]:
+    """The task finding out why `address` did not answer `zone`'s SOA authoritatively (None:
+    it did), started once per scan."""
 
     async def ask() -> str | None:
         try:
@@ -123,7 +124,7 @@ async def soa_over(ctx: TargetContext, address: str, zone: str) -> str | None:
             return failure_reason(exc)
         return _soa_problem(response, zone)
 
-    return await ctx.shared.once(("soa-over", address, zone), ask)
+    return ctx.shared.start(("soa-over", address, zone), ask)
 
 
 def _soa_problem(response: dns.message.Message, zone: str) -> str | None:
@@ -161,7 +162,7 @@ async def ns_reach_v6(ctx: TargetContext) -> CheckResult:
                 errors=_failures(errors),
             )
         return CheckResult.make(Status.FAIL, "dns.ns_reach_v6.no_aaaa", value, zone=servers.zone)
-    problems = await asyncio.gather(*(soa_over(ctx, a, servers.zone) for a in owners))
+    problems = await shared_results([start_soa_probe(ctx, a, servers.zone) for a in owners])
     answered = [a for a, problem in zip(owners, problems, strict=True) if problem is None]
     failed = {a: p for a, p in zip(owners, problems, strict=True) if p is not None}
     value = {"zone": servers.zone, "answered": answered, "failed": failed}

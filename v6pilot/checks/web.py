@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from v6pilot.checks import facts
-from v6pilot.checks.context import TargetContext
+from v6pilot.checks.context import TargetContext, shared_result, shared_results
 from v6pilot.checks.decode import decode_html
 from v6pilot.checks.registry import register
 from v6pilot.checks.result import CheckResult, Status
@@ -33,8 +33,8 @@ IDENTICAL = Similarity(similarity=1.0, text=None, structure=None, links=None)
 # --- shared measurements -------------------------------------------------------------------
 
 
-async def port_outcome(ctx: TargetContext, address: str, port: int) -> TcpOutcome:
-    """Whether `address` accepts TCP on `port`, measured once per scan."""
+def start_port_probe(ctx: TargetContext, address: str, port: int) -> asyncio.Future[TcpOutcome]:
+    """The task measuring whether `address` accepts TCP on `port`, started once per scan."""
 
     async def connect() -> TcpOutcome:
         try:
@@ -42,7 +42,7 @@ async def port_outcome(ctx: TargetContext, address: str, port: int) -> TcpOutcom
         except NetError:
             return TcpOutcome.ERROR
 
-    return await ctx.shared.once(("tcp", address, port), connect)
+    return ctx.shared.start(("tcp", address, port), connect)
 
 
 async def port_outcomes(
@@ -50,7 +50,7 @@ async def port_outcomes(
 ) -> dict[str, dict[int, TcpOutcome]]:
     """TCP outcomes of every address on every port, all probed concurrently."""
     pairs = [(address, port) for address in addresses for port in ports]
-    outcomes = await asyncio.gather(*(port_outcome(ctx, a, p) for a, p in pairs))
+    outcomes = await shared_results([start_port_probe(ctx, a, p) for a, p in pairs])
     table: dict[str, dict[int, TcpOutcome]] = {address: {} for address in addresses}
     for (address, port), outcome in zip(pairs, outcomes, strict=True):
         table[address][port] = outcome
@@ -139,7 +139,7 @@ async def chain_failure(ctx: TargetContext, chain: facts.Chain) -> tuple[str, di
             return ("lookup_failed" if found.lookup_failed else "no_aaaa"), params
         port = url_port(last.url)
         params["endpoint"] = format_endpoint(last.address, port)
-        outcome = await port_outcome(ctx, last.address, port)
+        outcome = await shared_result(start_port_probe(ctx, last.address, port))
         if outcome is not TcpOutcome.OPEN:
             return "connect_failed", {**params, "outcome": outcome.value}
         https = urlsplit(last.url).scheme == "https"
