@@ -9,7 +9,9 @@ from v6pilot.checks.context import ScanOptions, ScanShared, Target, TargetContex
 from v6pilot.checks.registry import REGISTRY, Check
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.errors import NetRefused
+from v6pilot.net.limits import LocalLimiter
 from v6pilot.net.mock import MockNetwork
+from v6pilot.net.polite import Limits, PoliteNetwork, Throttle
 from v6pilot.scan.engine import scan, scan_target
 
 
@@ -72,6 +74,27 @@ async def test_failures_become_statuses_and_the_deadline_holds(
     }
     assert "[2001:db8::1]:443" in report.checks["test.net"].message
     assert report.elapsed < 5
+
+
+async def test_time_spent_waiting_for_turns_extends_the_deadline(
+    registered: dict[str, Check], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def three_fetches(ctx: TargetContext) -> CheckResult:
+        for _ in range(3):
+            await ctx.net.fetch("http://a.example.cn/", "2001:db8::1")
+        return CheckResult.make(Status.PASS, "check.error", check="t", error="done")
+
+    monkeypatch.setitem(REGISTRY, "test.turns", Check("test.turns", "quick", three_fetches))
+    inner = MockNetwork()
+    inner.add_page("http://a.example.cn/", "2001:db8::1")
+    limits = Limits(ip_connections=0, ip_rate=5, domain_rate=0, dns_rate=0)
+    net = PoliteNetwork(inner, Throttle(limits, LocalLimiter()))
+    shared = ScanShared(net, ScanOptions(target_deadline=0.25))
+    report = await scan_target(target("a.example.cn"), [REGISTRY["test.turns"]], shared)
+    assert report.checks["test.turns"].status is Status.PASS
+    assert report.elapsed >= 0.35
+    slow = await scan_target(target("b.example.cn"), [registered["test.slow"]], shared)
+    assert slow.checks["test.slow"].code == "check.deadline" and slow.elapsed < 1
 
 
 async def test_scan_yields_every_target_once_with_bounded_concurrency(

@@ -12,6 +12,7 @@ from v6pilot.checks.context import ScanOptions, ScanShared, Target, TargetContex
 from v6pilot.checks.registry import Check, checks_for
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.net.network import Network
+from v6pilot.net.polite import TARGET_WAITS, WaitClock
 
 
 @dataclass
@@ -25,12 +26,18 @@ class TargetReport:
 
 
 async def scan_target(target: Target, checks: list[Check], shared: ScanShared) -> TargetReport:
-    """Run `checks` on one target, concurrently, within the target deadline."""
+    """Run `checks` on one target, concurrently, within the target deadline (extended by the
+    time the target waited for turns of per-destination limits)."""
     started = time.monotonic()
     ctx = TargetContext(target, shared)
-    tasks = {c.id: ctx.start_check(c.id) for c in checks}
+    waits = WaitClock()
+    token = TARGET_WAITS.set(waits)
+    try:
+        tasks = {c.id: ctx.start_check(c.id) for c in checks}
+    finally:
+        TARGET_WAITS.reset(token)
     deadline = shared.options.target_deadline
-    _, pending = await asyncio.wait(tasks.values(), timeout=deadline)
+    pending = await _until_deadline(set(tasks.values()), started + deadline, waits)
     for task in pending:
         task.cancel()
     ctx.memo.cancel()
@@ -41,6 +48,19 @@ async def scan_target(target: Target, checks: list[Check], shared: ScanShared) -
         else:
             results[check_id] = task.result()
     return TargetReport(target, shared.options.profile, results, time.monotonic() - started)
+
+
+async def _until_deadline(
+    tasks: set[asyncio.Future[CheckResult]], deadline_at: float, waits: WaitClock
+) -> set[asyncio.Future[CheckResult]]:
+    """Wait for `tasks` until `deadline_at` plus the time waited for turns; the unfinished."""
+    pending = tasks
+    while pending:
+        remaining = deadline_at + waits.seconds() - time.monotonic()
+        if remaining <= 0:
+            break
+        _, pending = await asyncio.wait(pending, timeout=remaining)
+    return pending
 
 
 async def scan(
