@@ -77,6 +77,12 @@ def take_counted() -> Increments:
     return taken
 
 
+def restore_counted(taken: Increments) -> None:
+    """Put back what `take_counted` returned when it could not be handed on after all."""
+    for key, amount in taken.items():
+        _pending[key] = _pending.get(key, 0.0) + amount
+
+
 def add_counted(taken: Increments) -> None:
     """Add what another process counted (see `take_counted`) to this process's metrics."""
     for (name, labels), amount in taken.items():

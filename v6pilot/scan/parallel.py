@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from v6pilot.errors import V6PilotError
-from v6pilot.metrics import add_counted, take_counted
+from v6pilot.metrics import add_counted, restore_counted, take_counted
 from v6pilot.net import loop, netns
 from v6pilot.net.polite import Limits
 from v6pilot.scan.session import NetworkConfig, ScanPlan, results, scan_results
@@ -30,6 +30,7 @@ BATCH_SECONDS = 0.1
 QUEUED_BATCHES = 64
 """Batches waiting for the parent, at most: a slow parent (database writes) holds the workers
 back instead of their results piling up in memory."""
+FULL_QUEUE_RETRY = 0.01
 
 
 class ParallelScanError(V6PilotError):
@@ -59,21 +60,52 @@ def share_limits(config: NetworkConfig, processes: int) -> NetworkConfig:
 class _Batches:
     """Results on their way to the parent, sent in batches with what the process counted
     meanwhile: one message per batch costs both processes much less than one per result. A
-    batch goes when full or `BATCH_SECONDS` after its first result, whichever comes first."""
+    batch goes when full or `BATCH_SECONDS` after its first result, whichever comes first.
+
+    The loop never blocks on the parent: while the parent's queue is full, a full batch waits
+    asynchronously (the scan stops taking new targets) and a timed one tries again later, so
+    what is in flight keeps being measured on time.
+    """
 
     def __init__(self, out: Any) -> None:
         self.out = out
         self.batch: list[dict[str, Any]] = []
         self.timer: asyncio.TimerHandle | None = None
 
-    def add(self, result: dict[str, Any]) -> None:
+    async def add(self, result: dict[str, Any]) -> None:
         self.batch.append(result)
         if len(self.batch) >= BATCH_RESULTS:
-            self.flush()
+            while not self._send():
+                await asyncio.sleep(FULL_QUEUE_RETRY)
         elif self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self.flush)
+            self._arm()
 
-    def flush(self) -> None:
+    def _arm(self) -> None:
+        self.timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        if not self._send():
+            self._arm()
+
+    def _send(self) -> bool:
+        """Hand the batch to the parent unless its queue is full; True when nothing is left."""
+        if not self.batch:
+            return True
+        counted = take_counted()
+        try:
+            self.out.put_nowait(("results", (self.batch, counted)))
+        except queue_module.Full:
+            restore_counted(counted)
+            return False
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.batch = []
+        return True
+
+    def close(self) -> None:
+        """Send what is left, waiting for room if need be (nothing is in flight any more)."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -86,9 +118,9 @@ async def _scan_share(plan: ScanPlan, concurrency: int, out: Any) -> None:
     batches = _Batches(out)
     try:
         async for result in scan_results(plan, concurrency=concurrency):
-            batches.add(result)
+            await batches.add(result)
     finally:
-        batches.flush()
+        batches.close()
 
 
 def _worker(plan: ScanPlan, concurrency: int, out: Any) -> None:
