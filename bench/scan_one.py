@@ -157,12 +157,15 @@ def scan_in_processes(args: argparse.Namespace) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     scanned = 0
+    first_result = None
     produced = parallel_results(plan, concurrency=args.concurrency, processes=args.processes)
     for result in produced:
         writer.write(result)
         tally.add(result)
         scanned += 1
-        if args.time_budget and time.monotonic() - started >= args.time_budget:
+        now = time.monotonic()
+        first_result = first_result or now - started
+        if args.time_budget and now - started >= args.time_budget:
             break
     wall = time.monotonic() - started
     produced.close()
@@ -181,6 +184,7 @@ def scan_in_processes(args: argparse.Namespace) -> dict[str, Any]:
         "complete": scanned == args.count,
         "wall_s": round(wall, 3),
         "sites_per_s": round(scanned / wall, 2) if wall else None,
+        "first_result_s": round(first_result, 3) if first_result else None,
         "cpu_s_per_site": round(cpu / scanned, 6) if scanned else None,
         "peak_rss_mb": round(max(a.ru_maxrss for a in after) / 1024, 1),
         **tally.to_dict(),
