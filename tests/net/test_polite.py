@@ -30,7 +30,6 @@ from v6pilot.net.polite import (
     Limits,
     PoliteNetwork,
     Throttle,
-    WaitClock,
     destination_key,
 )
 from v6pilot.net.types import HttpResponse
@@ -186,22 +185,6 @@ async def test_iterative_queries_wait_for_the_hook(monkeypatch: pytest.MonkeyPat
     name = dns.name.from_text("example.cn.")
     await cache.query(name, dns.rdatatype.NS, "2001:db8::53", 53, 1.0)
     assert order == ["turn 2001:db8::53", "sent 2001:db8::53"]
-
-
-def test_a_wait_clock_counts_overlapping_waits_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [100.0]
-    monkeypatch.setattr("v6pilot.net.polite.time.monotonic", lambda: now[0])
-    clock = WaitClock()
-    with clock.waiting():
-        now[0] += 1.0
-        with clock.waiting():
-            now[0] += 2.0
-        now[0] += 1.0
-        assert clock.seconds() == 4.0
-    now[0] += 10.0
-    with clock.waiting():
-        now[0] += 0.5
-    assert clock.seconds() == 4.5
 
 
 def test_open_limiter_picks_the_backend() -> None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,7 +14,8 @@ from v6pilot.errors import NetRefused
 from v6pilot.net.limits import LocalLimiter
 from v6pilot.net.mock import MockNetwork
 from v6pilot.net.polite import Limits, PoliteNetwork, Throttle
-from v6pilot.scan.engine import scan, scan_target
+from v6pilot.net.waits import WaitClock
+from v6pilot.scan.engine import _until_deadline, scan, scan_target
 
 
 async def _fast(ctx: TargetContext) -> CheckResult:
@@ -76,25 +79,67 @@ async def test_failures_become_statuses_and_the_deadline_holds(
     assert report.elapsed < 5
 
 
-async def test_time_spent_waiting_for_turns_extends_the_deadline(
-    registered: dict[str, Check], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def three_fetches(ctx: TargetContext) -> CheckResult:
-        for _ in range(3):
-            await ctx.net.fetch("http://a.example.cn/", "2001:db8::1")
-        return CheckResult.make(Status.PASS, "check.error", check="t", error="done")
+async def _three_fetches(ctx: TargetContext) -> CheckResult:
+    for _ in range(3):
+        await ctx.net.fetch("http://a.example.cn/", "2001:db8::1")
+    return CheckResult.make(Status.PASS, "check.error", check="t", error="done")
 
-    monkeypatch.setitem(REGISTRY, "test.turns", Check("test.turns", "quick", three_fetches))
+
+def _polite_shared(deadline: float) -> ScanShared:
+    """Five turns a second at 2001:db8::1: three fetches wait about 0.4 s."""
     inner = MockNetwork()
     inner.add_page("http://a.example.cn/", "2001:db8::1")
     limits = Limits(ip_connections=0, ip_rate=5, domain_rate=0, dns_rate=0)
     net = PoliteNetwork(inner, Throttle(limits, LocalLimiter()))
-    shared = ScanShared(net, ScanOptions(target_deadline=0.25))
+    return ScanShared(net, ScanOptions(target_deadline=deadline))
+
+
+async def test_time_spent_waiting_for_turns_extends_the_deadline(
+    registered: dict[str, Check], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(REGISTRY, "test.turns", Check("test.turns", "quick", _three_fetches))
+    shared = _polite_shared(0.25)
     report = await scan_target(target("a.example.cn"), [REGISTRY["test.turns"]], shared)
     assert report.checks["test.turns"].status is Status.PASS
     assert report.elapsed >= 0.35
     slow = await scan_target(target("b.example.cn"), [registered["test.slow"]], shared)
     assert slow.checks["test.slow"].code == "check.deadline" and slow.elapsed < 1
+
+
+async def test_a_shared_tasks_waits_extend_every_target_awaiting_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def shared_fetches(ctx: TargetContext) -> CheckResult:
+        return await ctx.shared.once(("three fetches",), lambda: _three_fetches(ctx))
+
+    monkeypatch.setitem(REGISTRY, "test.shared", Check("test.shared", "quick", shared_fetches))
+    shared = _polite_shared(0.25)
+    checks = [REGISTRY["test.shared"]]
+    reports = await asyncio.gather(
+        scan_target(target("a.example.cn"), checks, shared),
+        scan_target(target("b.example.cn"), checks, shared),
+    )
+    assert [r.checks["test.shared"].status for r in reports] == [Status.PASS, Status.PASS]
+
+
+async def test_a_wait_for_a_turn_past_the_deadline_is_sat_out_without_spinning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wakes = 0
+    real_wait = asyncio.wait
+
+    async def counted_wait(*args: Any, **kwargs: Any) -> Any:
+        nonlocal wakes
+        wakes += 1
+        return await real_wait(*args, **kwargs)
+
+    monkeypatch.setattr("v6pilot.scan.engine.asyncio.wait", counted_wait)
+    clock = WaitClock()
+    clock.begin()
+    check = asyncio.ensure_future(asyncio.sleep(0.3))
+    check.add_done_callback(lambda _: clock.end())
+    pending = await _until_deadline({check}, time.monotonic() + 0.001, clock)
+    assert not pending and wakes <= 10
 
 
 async def test_scan_yields_every_target_once_with_bounded_concurrency(

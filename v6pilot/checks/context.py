@@ -18,6 +18,7 @@ from v6pilot.checks.registry import REGISTRY
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.errors import V6PilotError
 from v6pilot.net.network import Network
+from v6pilot.net.waits import TARGET_WAITS, SharedWaits, register_shared, waits_of
 
 T = TypeVar("T")
 
@@ -55,10 +56,16 @@ class ScanOptions:
 
 
 async def shared_result(task: asyncio.Future[T]) -> T:
-    """The result of a task others may await too; cancelling the caller leaves it running."""
+    """The result of a task others may await too; cancelling the caller leaves it running.
+    While the caller waits, the task's waits for turns of per-destination limits count as
+    the caller's too (a once-per-scan task's, see `ScanShared.start`)."""
     if task.done():
         return task.result()
-    return await asyncio.shield(task)
+    shared, waiter = waits_of(task), TARGET_WAITS.get()
+    if shared is None or waiter is None:
+        return await asyncio.shield(task)
+    with shared.joined(waiter):
+        return await asyncio.shield(task)
 
 
 async def shared_results(tasks: list[asyncio.Future[T]]) -> list[T]:
@@ -125,6 +132,10 @@ class Memo:
         for key in [k for k, t in self._tasks.items() if t.done()][:excess]:
             del self._tasks[key]
 
+    def get(self, key: Hashable) -> asyncio.Future[Any] | None:
+        """The task for `key` if one was started and not forgotten."""
+        return self._tasks.get(key)
+
     def __len__(self) -> int:
         return len(self._tasks)
 
@@ -152,7 +163,7 @@ class ScanShared:
         factory: Callable[[], Awaitable[T]],
         keep: Callable[[T], bool] | None = None,
     ) -> T:
-        return await self.memo.once(key, factory, keep)
+        return await shared_result(self.start(key, factory, keep))
 
     def start(
         self,
@@ -160,8 +171,20 @@ class ScanShared:
         factory: Callable[[], Awaitable[T]],
         keep: Callable[[T], bool] | None = None,
     ) -> asyncio.Future[T]:
-        """The task computing `factory()` for `key` once per scan (see `Memo.start`)."""
-        return self.memo.start(key, factory, keep)
+        """The task computing `factory()` for `key` once per scan (see `Memo.start`). It
+        counts its waits for turns on a `SharedWaits` of its own, which every target awaiting
+        it through `shared_result` joins: none of them is charged for a wait it sits out."""
+        task = self.memo.get(key)
+        if task is None:
+            waits = SharedWaits()
+            task = self.memo.start(key, lambda: _counting_on(waits, factory), keep)
+            register_shared(task, waits)
+        return task
+
+
+async def _counting_on(waits: SharedWaits, factory: Callable[[], Awaitable[T]]) -> T:
+    TARGET_WAITS.set(waits)
+    return await factory()
 
 
 @dataclass

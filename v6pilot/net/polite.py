@@ -15,18 +15,15 @@ imposes; `PoliteNetwork` wraps any `Network` and takes its turn before each call
 IPv6 destinations are grouped by their `ipv6_prefix` network (a hoster commonly gives each
 site its own address in one /64). A limit of 0 switches that limit off.
 
-Waiting for a turn is not the target's fault: the time a target's checks spend waiting is
-kept on the target's `WaitClock` (found through `TARGET_WAITS`), and the engine extends the
-target's deadline by it.
+Waiting for a turn is not the target's fault: the time spent waiting is counted for the
+targets concerned (`v6pilot.net.waits`), and the engine extends their deadlines by it.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +36,7 @@ from v6pilot.net.iterative import IterativeResult
 from v6pilot.net.limits import Limiter, PolitenessError
 from v6pilot.net.network import Network
 from v6pilot.net.types import HttpResponse, SmtpReply, TcpOutcome
+from v6pilot.net.waits import waiting
 
 WAIT_THRESHOLD = 0.001
 """Seconds below which taking a turn does not count as a wait."""
@@ -99,49 +97,6 @@ def destination_key(address: str, ipv6_prefix: int) -> str:
     return str(ip)
 
 
-class WaitClock:
-    """The wall time during which at least one of a target's tasks waited for a turn
-    (overlapping waits of its concurrent checks count once)."""
-
-    def __init__(self) -> None:
-        self._waiting = 0
-        self._since = 0.0
-        self._total = 0.0
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Count the time spent in this block."""
-        if self._waiting == 0:
-            self._since = time.monotonic()
-        self._waiting += 1
-        try:
-            yield
-        finally:
-            self._waiting -= 1
-            if self._waiting == 0:
-                self._total += time.monotonic() - self._since
-
-    def seconds(self) -> float:
-        """Seconds waited so far, a wait in progress included."""
-        if self._waiting:
-            return self._total + time.monotonic() - self._since
-        return self._total
-
-
-TARGET_WAITS: ContextVar[WaitClock | None] = ContextVar("v6pilot_target_waits", default=None)
-"""The clock of the target whose checks run in this context (the engine sets it)."""
-
-
-@contextmanager
-def _target_waiting() -> Iterator[None]:
-    clock = TARGET_WAITS.get()
-    if clock is None:
-        yield
-    else:
-        with clock.waiting():
-            yield
-
-
 @dataclass
 class ScopeStats:
     """Turns taken under one scope of limits, and how many of them had to wait, how long."""
@@ -177,7 +132,7 @@ class Throttle:
 
     async def _pace(self, scope: str, key: str, per_second: float) -> None:
         if per_second > 0:
-            with _target_waiting():
+            with waiting():
                 waited = await self.limiter.pace(f"{scope}:{key}", per_second)
             self._count(scope, waited)
 
@@ -188,7 +143,7 @@ class Throttle:
         async with AsyncExitStack() as stack:
             if self.limits.ip_connections > 0:
                 key = f"{IP_CONNECTIONS}:{where}"
-                with _target_waiting():
+                with waiting():
                     waited = await stack.enter_async_context(
                         self.limiter.hold(key, self.limits.ip_connections)
                     )

@@ -12,7 +12,11 @@ from v6pilot.checks.context import ScanOptions, ScanShared, Target, TargetContex
 from v6pilot.checks.registry import Check, checks_for
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.net.network import Network
-from v6pilot.net.polite import TARGET_WAITS, WaitClock
+from v6pilot.net.waits import TARGET_WAITS, WaitClock
+
+RECHECK_SECONDS = 0.1
+"""While a wait for a turn is in progress past the deadline, how often to look again (the
+deadline moves with the wait)."""
 
 
 @dataclass
@@ -38,13 +42,14 @@ async def scan_target(target: Target, checks: list[Check], shared: ScanShared) -
         TARGET_WAITS.reset(token)
     deadline = shared.options.target_deadline
     pending = await _until_deadline(set(tasks.values()), started + deadline, waits)
+    allowed = round(deadline + waits.seconds(), 1)
     for task in pending:
         task.cancel()
     ctx.memo.cancel()
     results = {}
     for check_id, task in tasks.items():
         if task in pending:
-            results[check_id] = CheckResult.make(Status.ERROR, "check.deadline", seconds=deadline)
+            results[check_id] = CheckResult.make(Status.ERROR, "check.deadline", seconds=allowed)
         else:
             results[check_id] = task.result()
     return TargetReport(target, shared.options.profile, results, time.monotonic() - started)
@@ -57,9 +62,10 @@ async def _until_deadline(
     pending = tasks
     while pending:
         remaining = deadline_at + waits.seconds() - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 and not waits.active:
             break
-        _, pending = await asyncio.wait(pending, timeout=remaining)
+        timeout = max(remaining, RECHECK_SECONDS) if waits.active else remaining
+        _, pending = await asyncio.wait(pending, timeout=timeout)
     return pending
 
 
