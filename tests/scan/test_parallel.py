@@ -35,28 +35,29 @@ def test_limits_are_divided_between_processes_unless_shared() -> None:
     assert share_limits(NetworkConfig(), 4).limits is None
 
 
+Parent = queue.Queue[tuple[str, Any]]
+
+
+def _reader(parent: Parent, received: list[Any], counted: list[float]) -> None:
+    """A slow parent: takes a message every 0.2 s until the one ending with "last"."""
+    while True:
+        time.sleep(0.2)
+        kind, (batch, increments) = parent.get()
+        assert kind == "results"
+        received.extend(batch)
+        counted.append(sum(increments.values()))
+        if batch and batch[-1] == "last":
+            return
+
+
 async def test_results_reach_a_slow_parent_in_batches_without_blocking_the_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("v6pilot.scan.parallel.BATCH_RESULTS", 3)
-    monkeypatch.setattr("v6pilot.scan.parallel.BATCH_SECONDS", 0.02)
-    parent: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    parent: Parent = queue.Queue(maxsize=1)
     received: list[Any] = []
-    kinds: set[str] = set()
-    counted = 0.0
-
-    def slow_parent() -> None:
-        nonlocal counted
-        while True:
-            time.sleep(0.05)
-            kind, (batch, increments) = parent.get()
-            kinds.add(kind)
-            received.extend(batch)
-            counted += sum(increments.values())
-            if batch[-1] == "last":
-                return
-
-    reader = threading.Thread(target=slow_parent)
+    counted: list[float] = []
+    reader = threading.Thread(target=_reader, args=(parent, received, counted))
     reader.start()
     longest_tick = 0.0
 
@@ -68,16 +69,38 @@ async def test_results_reach_a_slow_parent_in_batches_without_blocking_the_loop(
             longest_tick = max(longest_tick, time.monotonic() - before)
 
     ticking = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0.01)
     take_counted()
     batches = _Batches(parent)
-    for number in range(20):
+    for number in range(22):
         record_throttle("ip_rate", 1.0)
         await batches.add(number)  # type: ignore[arg-type]
     await batches.add("last")  # type: ignore[arg-type]
-    await asyncio.sleep(0.1)
-    batches.close()
+    await asyncio.sleep(0.02)
     ticking.cancel()
+    batches.close()
     await asyncio.to_thread(reader.join)
-    assert kinds == {"results"} and received == [*range(20), "last"]
-    assert counted == 40.0
-    assert longest_tick < 0.04
+    assert received == [*range(22), "last"]
+    assert sum(counted) == 44.0
+    assert longest_tick < 0.1
+
+
+async def test_a_timed_batch_waits_for_room_and_keeps_its_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("v6pilot.scan.parallel.BATCH_SECONDS", 0.01)
+    parent: Parent = queue.Queue(maxsize=1)
+    parent.put(("results", ([], {})))
+    take_counted()
+    batches = _Batches(parent)
+    record_throttle("ip_rate", 2.0)
+    await batches.add("late")  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert parent.get_nowait() == ("results", ([], {}))
+    await asyncio.sleep(0.05)
+    _, (batch, increments) = parent.get_nowait()
+    assert batch == ["late"] and sum(increments.values()) == 3.0
+    record_throttle("ip_rate", 1.0)
+    batches.close()
+    _, (rest, leftover) = parent.get_nowait()
+    assert rest == [] and sum(leftover.values()) == 2.0

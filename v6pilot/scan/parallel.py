@@ -105,12 +105,14 @@ class _Batches:
         return True
 
     def close(self) -> None:
-        """Send what is left, waiting for room if need be (nothing is in flight any more)."""
+        """Send what is left, results and counts, waiting for room if need be (nothing is in
+        flight any more)."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.batch:
-            self.out.put(("results", (self.batch, take_counted())))
+        counted = take_counted()
+        if self.batch or counted:
+            self.out.put(("results", (self.batch, counted)))
             self.batch = []
 
 
