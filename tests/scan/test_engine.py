@@ -106,6 +106,11 @@ async def test_time_spent_waiting_for_turns_extends_the_deadline(
     assert slow.checks["test.slow"].code == "check.deadline" and slow.elapsed < 1
 
 
+def test_waits_are_counted_only_when_limits_make_targets_wait() -> None:
+    assert _polite_shared(1.0).waits_counted
+    assert not ScanShared(MockNetwork(), ScanOptions()).waits_counted
+
+
 async def test_a_shared_tasks_waits_extend_every_target_awaiting_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -18,6 +18,7 @@ from v6pilot.checks.registry import REGISTRY
 from v6pilot.checks.result import CheckResult, Status
 from v6pilot.errors import V6PilotError
 from v6pilot.net.network import Network
+from v6pilot.net.polite import PoliteNetwork
 from v6pilot.net.waits import TARGET_WAITS, SharedWaits, register_shared, waits_of
 
 T = TypeVar("T")
@@ -61,7 +62,8 @@ async def shared_result(task: asyncio.Future[T]) -> T:
     the caller's too (a once-per-scan task's, see `ScanShared.start`)."""
     if task.done():
         return task.result()
-    shared, waiter = waits_of(task), TARGET_WAITS.get()
+    waiter = TARGET_WAITS.get()
+    shared = waits_of(task) if waiter is not None else None
     if shared is None or waiter is None:
         return await asyncio.shield(task)
     with shared.joined(waiter):
@@ -156,6 +158,12 @@ class ScanShared:
     net: Network
     options: ScanOptions
     memo: Memo = field(default_factory=lambda: Memo(SCAN_MEMO_ENTRIES))
+    waits_counted: bool = field(init=False)
+    """Per-destination limits make targets wait for turns, so waits are counted per target
+    (v6pilot/net/waits.py); without limits that bookkeeping is skipped."""
+
+    def __post_init__(self) -> None:
+        self.waits_counted = isinstance(self.net, PoliteNetwork)
 
     async def once(
         self,
@@ -174,6 +182,8 @@ class ScanShared:
         """The task computing `factory()` for `key` once per scan (see `Memo.start`). It
         counts its waits for turns on a `SharedWaits` of its own, which every target awaiting
         it through `shared_result` joins: none of them is charged for a wait it sits out."""
+        if not self.waits_counted:
+            return self.memo.start(key, factory, keep)
         task = self.memo.get(key)
         if task is None:
             waits = SharedWaits()

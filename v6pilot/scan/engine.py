@@ -35,7 +35,7 @@ async def scan_target(target: Target, checks: list[Check], shared: ScanShared) -
     started = time.monotonic()
     ctx = TargetContext(target, shared)
     waits = WaitClock()
-    token = TARGET_WAITS.set(waits)
+    token = TARGET_WAITS.set(waits if shared.waits_counted else None)
     try:
         tasks = {c.id: ctx.start_check(c.id) for c in checks}
     finally:
