@@ -63,8 +63,7 @@ async def shared_result(task: asyncio.Future[T]) -> T:
     if task.done():
         return task.result()
     waiter = TARGET_WAITS.get()
-    shared = waits_of(task) if waiter is not None else None
-    if shared is None or waiter is None:
+    if waiter is None or (shared := waits_of(task)) is None:
         return await asyncio.shield(task)
     with shared.joined(waiter):
         return await asyncio.shield(task)
